@@ -1,0 +1,89 @@
+//! Outputs appear under their final name only when complete: they are written to a temporary file
+//! beside the target (same filesystem, so the rename is atomic), synced, then renamed. A failure or
+//! an early return removes the temporary file and leaves any earlier output untouched.
+
+use crate::error::{Error, Result};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// A temporary path that is deleted on drop unless it was renamed into place.
+#[derive(Debug)]
+pub struct TempPath {
+    tmp: Option<PathBuf>,
+    target: PathBuf,
+}
+
+impl TempPath {
+    /// `.NAME.tmp-PID` beside `target`: hidden, and unique per process so two runs never share it.
+    pub fn for_target(target: &Path) -> TempPath {
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "output".into());
+        let tmp = target.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        TempPath {
+            tmp: Some(tmp),
+            target: target.to_path_buf(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.tmp.as_deref().unwrap_or(&self.target)
+    }
+
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Renames the temporary file to the target (after the caller has synced it).
+    pub fn persist(mut self) -> Result<()> {
+        if let Some(tmp) = self.tmp.take() {
+            if let Err(e) = std::fs::rename(&tmp, &self.target) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(Error::io(&self.target, e));
+            }
+            if let Some(dir) = self.target.parent() {
+                let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+                // Makes the rename itself durable; failure to open a folder is not worth an error.
+                if let Ok(d) = File::open(dir) {
+                    let _ = d.sync_all();
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        if let Some(tmp) = self.tmp.take() {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+/// Writes a whole file atomically. `/dev/null` and other non-regular targets are written directly,
+/// since they cannot be replaced by a rename.
+pub fn write_file<F>(target: &Path, write: F) -> Result<()>
+where
+    F: FnOnce(&mut File) -> std::io::Result<()>,
+{
+    if is_special(target) {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(target)
+            .map_err(|e| Error::io(target, e))?;
+        return write(&mut f).map_err(|e| Error::io(target, e));
+    }
+    let tmp = TempPath::for_target(target);
+    let mut f = File::create(tmp.path()).map_err(|e| Error::io(target, e))?;
+    write(&mut f).map_err(|e| Error::io(target, e))?;
+    f.sync_all().map_err(|e| Error::io(target, e))?;
+    drop(f);
+    tmp.persist()
+}
+
+/// True for an existing target that is not a regular file (a device such as /dev/null, a FIFO).
+pub fn is_special(target: &Path) -> bool {
+    std::fs::metadata(target).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}

@@ -1,0 +1,81 @@
+//! Every `unsafe` block of the crate lives here: mapping files into memory, and a matrix that many
+//! threads update at once without locks (Hogwild, Recht et al. 2011).
+//!
+//! Hogwild deliberately lets threads race on the same rows: updates are sparse, collisions are rare,
+//! and a lost or torn update is noise that SGD absorbs. The cost of that choice is confined to this
+//! type: readers may see a mix of old and new values within a row, and with more than one thread a
+//! run is not bit-reproducible.
+
+use memmap2::{Mmap, MmapMut};
+use std::fs::File;
+use std::marker::PhantomData;
+
+/// Maps a whole file read-write.
+pub fn map_mut(file: &File) -> std::io::Result<MmapMut> {
+    // SAFETY: the mapping is only sound while no other process truncates or rewrites the file. Our
+    // model files live under temporary names while they are written, and the crate never maps the
+    // same file twice; another program modifying it concurrently is outside what we can guard.
+    unsafe { MmapMut::map_mut(file) }
+}
+
+/// Maps a whole file read-only.
+pub fn map(file: &File) -> std::io::Result<Mmap> {
+    // SAFETY: as for `map_mut`; a file changed under us by another process would show changed bytes
+    // (or SIGBUS if truncated), which readers cannot prevent and which every mmap-based tool shares.
+    unsafe { Mmap::map(file) }
+}
+
+/// A row-major `rows × cols` f32 matrix shared by worker threads for lock-free updates.
+pub struct SharedMatrix<'a> {
+    ptr: *mut f32,
+    rows: usize,
+    cols: usize,
+    _borrow: PhantomData<&'a mut [f32]>,
+}
+
+// SAFETY: the matrix is a view of a `&mut [f32]` held for `'a`, so nothing outside the worker threads
+// touches it; concurrent access between workers is the Hogwild contract documented above.
+unsafe impl Send for SharedMatrix<'_> {}
+// SAFETY: see `Send`.
+unsafe impl Sync for SharedMatrix<'_> {}
+
+impl<'a> SharedMatrix<'a> {
+    /// Borrows `data` exclusively for the matrix's lifetime. Panics if `data.len() != rows * cols`,
+    /// a programming error, never an input error.
+    pub fn new(data: &'a mut [f32], cols: usize) -> Self {
+        assert!(cols > 0 && data.len() % cols == 0, "matrix shape mismatch");
+        SharedMatrix {
+            ptr: data.as_mut_ptr(),
+            rows: data.len() / cols,
+            cols,
+            _borrow: PhantomData,
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Row `i` for reading. Panics when `i` is out of range.
+    #[inline]
+    pub fn row(&self, i: usize) -> &[f32] {
+        assert!(i < self.rows);
+        // SAFETY: `i < rows`, so the slice lies inside the borrowed buffer. Other threads may write
+        // to it meanwhile: that is the Hogwild race, accepted by design (see the module docs).
+        unsafe { std::slice::from_raw_parts(self.ptr.add(i * self.cols), self.cols) }
+    }
+
+    /// Row `i` for updating in place. Panics when `i` is out of range.
+    #[inline]
+    #[allow(clippy::mut_from_ref)]
+    pub fn row_mut(&self, i: usize) -> &mut [f32] {
+        assert!(i < self.rows);
+        // SAFETY: bounds as in `row`. Two threads may hold the same row at once; Hogwild accepts the
+        // lost updates. A caller must not hold two `row_mut` of the same row in one thread.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(i * self.cols), self.cols) }
+    }
+}

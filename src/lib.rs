@@ -1,0 +1,22 @@
+//! wembed: word embeddings (word2vec skip-gram and CBOW, GloVe) trained on streamed corpora into
+//! memory-mapped matrices, exported to the formats other tools load.
+//!
+//! Floors, lowest first (arrows point down only): `corpus`, `store`, `sampling`, `synth` read and
+//! hold data; `vocab` counts words; trainers and formats sit above them; `main.rs` is a thin CLI.
+
+pub mod atomic;
+pub mod corpus;
+pub mod error;
+pub mod hogwild;
+pub mod progress;
+pub mod sampling;
+pub mod store;
+pub mod synth;
+pub mod vocab;
+
+pub use error::{Error, Result};
+
+/// Threads to use when the user does not say: all cores.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

@@ -1,0 +1,86 @@
+//! Sampling from discrete distributions in O(1): Vose's alias method, and the crate's fast RNG.
+//!
+//! word2vec C fills a 10^8-entry table for negative sampling; an alias table gives the exact
+//! distribution in two arrays of vocabulary size and one random number per draw.
+
+use rand::RngCore;
+
+/// The crate's RNG: xoshiro256++ is fast, small, and its output is fixed by its definition, so a
+/// seed means the same stream on every version of every dependency.
+pub type FastRng = rand_xoshiro::Xoshiro256PlusPlus;
+
+pub fn rng(seed: u64) -> FastRng {
+    use rand::SeedableRng;
+    FastRng::seed_from_u64(seed)
+}
+
+#[derive(Clone, Debug)]
+pub struct AliasTable {
+    /// Probability (scaled to u32) of keeping column i rather than taking its alias.
+    keep: Vec<u32>,
+    alias: Vec<u32>,
+}
+
+impl AliasTable {
+    /// Builds a table from non-negative weights; returns `None` when they are empty, not finite, or
+    /// all zero.
+    pub fn new(weights: &[f64]) -> Option<AliasTable> {
+        let n = weights.len();
+        if n == 0 || n > u32::MAX as usize {
+            return None;
+        }
+        let sum: f64 = weights.iter().sum();
+        if !sum.is_finite() || sum <= 0.0 || weights.iter().any(|w| !(*w >= 0.0)) {
+            return None;
+        }
+        let mut scaled: Vec<f64> = weights.iter().map(|w| w * n as f64 / sum).collect();
+        let mut keep = vec![u32::MAX; n];
+        let mut alias: Vec<u32> = (0..n as u32).collect();
+        let (mut small, mut large): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| scaled[i] < 1.0);
+        while let (Some(&s), Some(&l)) = (small.last(), large.last()) {
+            small.pop();
+            keep[s] = (scaled[s] * u32::MAX as f64) as u32;
+            alias[s] = l as u32;
+            scaled[l] -= 1.0 - scaled[s];
+            if scaled[l] < 1.0 {
+                large.pop();
+                small.push(l);
+            }
+        }
+        // Whatever is left has probability 1 up to rounding.
+        for i in small.into_iter().chain(large) {
+            keep[i] = u32::MAX;
+        }
+        Some(AliasTable { keep, alias })
+    }
+
+    pub fn len(&self) -> usize {
+        self.keep.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keep.is_empty()
+    }
+
+    /// One draw from one 64-bit random number: the high half picks a column, the low half decides
+    /// between it and its alias.
+    #[inline]
+    pub fn sample_with(&self, r: u64) -> usize {
+        let col = (((r >> 32) * self.keep.len() as u64) >> 32) as usize;
+        if (r as u32) < self.keep[col] || self.keep[col] == u32::MAX {
+            col
+        } else {
+            self.alias[col] as usize
+        }
+    }
+
+    #[inline]
+    pub fn sample<R: RngCore>(&self, rng: &mut R) -> usize {
+        self.sample_with(rng.next_u64())
+    }
+}
+
+/// Weights 1/(rank+offset)^s for a Zipf–Mandelbrot law over `n` items.
+pub fn zipf_weights(n: usize, s: f64, offset: f64) -> Vec<f64> {
+    (0..n).map(|k| 1.0 / (k as f64 + 1.0 + offset).powf(s)).collect()
+}

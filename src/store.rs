@@ -1,0 +1,253 @@
+//! Memory-mapped matrices stored as `.npy` files.
+//!
+//! Why `.npy`: `numpy.load(path, mmap_mode="r")` maps it with no conversion, candle reads it
+//! (`Tensor::read_npy`), and the format is a short text header followed by raw data, so the file we
+//! train in place is already the file users load. The header is NPY v1.0, padded with spaces so the
+//! data starts at byte 64 (cache-line aligned, since mappings start on a page); data is
+//! little-endian f32 (`<f4`) in C order.
+
+use crate::atomic::TempPath;
+use crate::error::{Error, Result};
+use crate::hogwild::{self, SharedMatrix};
+use memmap2::{Mmap, MmapMut};
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+const MAGIC: &[u8] = b"\x93NUMPY";
+/// Data offset: header padded to one 64-byte line for short shapes, more lines for long ones.
+const ALIGN: usize = 64;
+
+#[cfg(target_endian = "big")]
+compile_error!("the .npy matrices are little-endian f32, mapped without conversion");
+
+/// The NPY v1.0 header for a `rows × cols` little-endian f32 C-order matrix.
+pub fn npy_header(rows: usize, cols: usize) -> Vec<u8> {
+    let dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    // magic(6) + version(2) + header_len(2) + dict + padding + '\n', a multiple of ALIGN.
+    let unpadded = MAGIC.len() + 4 + dict.len() + 1;
+    let total = unpadded.div_ceil(ALIGN) * ALIGN;
+    let header_len = total - MAGIC.len() - 4;
+    let mut h = Vec::with_capacity(total);
+    h.extend_from_slice(MAGIC);
+    h.extend_from_slice(&[1, 0]);
+    h.extend_from_slice(&(header_len as u16).to_le_bytes());
+    h.extend_from_slice(dict.as_bytes());
+    h.resize(total - 1, b' ');
+    h.push(b'\n');
+    h
+}
+
+/// Shape and data offset of an `.npy` file holding a 2-D `<f4` C-order array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NpyLayout {
+    pub rows: usize,
+    pub cols: usize,
+    pub offset: usize,
+}
+
+/// Parses an NPY header (v1, v2 or v3) and checks it describes a 2-D little-endian f32 C-order
+/// matrix that fits in `file_len` bytes.
+pub fn parse_npy_header(bytes: &[u8], file_len: u64) -> std::result::Result<NpyLayout, String> {
+    if bytes.len() < 10 || &bytes[..6] != MAGIC {
+        return Err("not an .npy file (bad magic)".into());
+    }
+    let (len_bytes, start) = match bytes[6] {
+        1 => (2, 10),
+        2 | 3 => (4, 12),
+        v => return Err(format!("unsupported .npy version {v}")),
+    };
+    if bytes.len() < start {
+        return Err("truncated .npy header".into());
+    }
+    let header_len = if len_bytes == 2 {
+        u16::from_le_bytes([bytes[8], bytes[9]]) as usize
+    } else {
+        u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize
+    };
+    let offset = start + header_len;
+    if bytes.len() < offset {
+        return Err("truncated .npy header".into());
+    }
+    let dict = std::str::from_utf8(&bytes[start..offset]).map_err(|_| "header is not text")?;
+    let field = |key: &str| -> std::result::Result<&str, String> {
+        let k = format!("'{key}':");
+        let at = dict.find(&k).ok_or_else(|| format!("header lacks '{key}'"))?;
+        Ok(dict[at + k.len()..].trim_start())
+    };
+    let descr = field("descr")?;
+    if !(descr.starts_with("'<f4'") || descr.starts_with("'float32'")) {
+        return Err(format!(
+            "dtype {} is not little-endian float32",
+            descr.split(',').next().unwrap_or("?")
+        ));
+    }
+    if !field("fortran_order")?.starts_with("False") {
+        return Err("Fortran-order arrays are not supported".into());
+    }
+    let shape = field("shape")?;
+    let inner = shape
+        .strip_prefix('(')
+        .and_then(|s| s.split(')').next())
+        .ok_or("malformed shape")?;
+    let dims: Vec<usize> = inner
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<usize>().map_err(|_| format!("bad dimension {s:?}")))
+        .collect::<std::result::Result<_, _>>()?;
+    let [rows, cols] = dims[..] else {
+        return Err(format!("expected a 2-D array, found shape ({inner})"));
+    };
+    let need = rows
+        .checked_mul(cols)
+        .and_then(|n| n.checked_mul(4))
+        .and_then(|n| n.checked_add(offset))
+        .ok_or("shape overflows")?;
+    if (need as u64) != file_len {
+        return Err(format!(
+            "file is {file_len} bytes but shape ({rows}, {cols}) needs {need}"
+        ));
+    }
+    if offset % 4 != 0 {
+        return Err("data offset is not 4-byte aligned".into());
+    }
+    Ok(NpyLayout { rows, cols, offset })
+}
+
+/// A matrix file open for writing through a mapping: created under a temporary name, renamed into
+/// place by [`MatrixFile::finish`], removed if dropped unfinished.
+pub struct MatrixFile {
+    mmap: MmapMut,
+    file: File,
+    layout: NpyLayout,
+    tmp: Option<TempPath>,
+    path: PathBuf,
+}
+
+impl MatrixFile {
+    /// Creates a zero-filled `rows × cols` matrix at a temporary path beside `path`.
+    pub fn create(path: &Path, rows: usize, cols: usize) -> Result<MatrixFile> {
+        if rows == 0 || cols == 0 {
+            return Err(Error::Invalid(format!("matrix shape ({rows}, {cols}) is empty")));
+        }
+        let header = npy_header(rows, cols);
+        let len = rows
+            .checked_mul(cols)
+            .and_then(|n| n.checked_mul(4))
+            .and_then(|n| n.checked_add(header.len()))
+            .ok_or_else(|| Error::Invalid(format!("matrix shape ({rows}, {cols}) too large")))?;
+        let tmp = TempPath::for_target(path);
+        let io = |e| Error::io(path, e);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(tmp.path())
+            .map_err(io)?;
+        file.set_len(len as u64).map_err(io)?;
+        let mut mmap = hogwild::map_mut(&file).map_err(io)?;
+        mmap[..header.len()].copy_from_slice(&header);
+        Ok(MatrixFile {
+            mmap,
+            file,
+            layout: NpyLayout {
+                rows,
+                cols,
+                offset: header.len(),
+            },
+            tmp: Some(tmp),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Opens an existing, complete matrix file read-write (to continue training it).
+    pub fn open_rw(path: &Path) -> Result<MatrixFile> {
+        let io = |e| Error::io(path, e);
+        let file = OpenOptions::new().read(true).write(true).open(path).map_err(io)?;
+        let mmap = hogwild::map_mut(&file).map_err(io)?;
+        let layout = parse_npy_header(&mmap, mmap.len() as u64)
+            .map_err(|m| Error::bad_file(path, m))?;
+        Ok(MatrixFile {
+            mmap,
+            file,
+            layout,
+            tmp: None,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn rows(&self) -> usize {
+        self.layout.rows
+    }
+
+    pub fn cols(&self) -> usize {
+        self.layout.cols
+    }
+
+    pub fn data(&self) -> &[f32] {
+        bytemuck::cast_slice(&self.mmap[self.layout.offset..])
+    }
+
+    pub fn data_mut(&mut self) -> &mut [f32] {
+        bytemuck::cast_slice_mut(&mut self.mmap[self.layout.offset..])
+    }
+
+    /// A lock-free view for worker threads.
+    pub fn shared(&mut self) -> SharedMatrix<'_> {
+        let cols = self.layout.cols;
+        SharedMatrix::new(self.data_mut(), cols)
+    }
+
+    /// Writes dirty pages to disk: a checkpoint.
+    pub fn flush(&self) -> Result<()> {
+        self.mmap.flush().map_err(|e| Error::io(&self.path, e))
+    }
+
+    /// Flushes, syncs and moves the file to its final name.
+    pub fn finish(mut self) -> Result<()> {
+        self.flush()?;
+        self.file
+            .sync_all()
+            .map_err(|e| Error::io(&self.path, e))?;
+        match self.tmp.take() {
+            Some(tmp) => tmp.persist(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A read-only mapped `.npy` matrix.
+pub struct NpyMatrix {
+    mmap: Mmap,
+    layout: NpyLayout,
+}
+
+impl NpyMatrix {
+    pub fn open(path: &Path) -> Result<NpyMatrix> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let mmap = hogwild::map(&file).map_err(|e| Error::io(path, e))?;
+        let layout = parse_npy_header(&mmap, mmap.len() as u64)
+            .map_err(|m| Error::bad_file(path, m))?;
+        if (layout.offset % 4) != 0 {
+            return Err(Error::bad_file(path, "misaligned data"));
+        }
+        Ok(NpyMatrix { mmap, layout })
+    }
+
+    pub fn rows(&self) -> usize {
+        self.layout.rows
+    }
+
+    pub fn cols(&self) -> usize {
+        self.layout.cols
+    }
+
+    pub fn data(&self) -> &[f32] {
+        bytemuck::cast_slice(&self.mmap[self.layout.offset..])
+    }
+
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.data()[i * self.layout.cols..(i + 1) * self.layout.cols]
+    }
+}

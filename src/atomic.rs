@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// A temporary path that is deleted on drop unless it was renamed into place.
@@ -43,7 +44,11 @@ impl TempPath {
                 return Err(Error::io(&self.target, e));
             }
             if let Some(dir) = self.target.parent() {
-                let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+                let dir = if dir.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    dir
+                };
                 // Makes the rename itself durable; failure to open a folder is not worth an error.
                 if let Ok(d) = File::open(dir) {
                     let _ = d.sync_all();
@@ -86,4 +91,32 @@ where
 /// True for an existing target that is not a regular file (a device such as /dev/null, a FIFO).
 pub fn is_special(target: &Path) -> bool {
     std::fs::metadata(target).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
+/// Writes a text output: to stdout for `-`, otherwise atomically to the path, gzip-compressed when
+/// the name ends in `.gz`. Returns false when it went to stdout.
+pub fn write_output<F>(path: &Path, write: F) -> Result<bool>
+where
+    F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
+{
+    if path.as_os_str() == "-" {
+        let stdout = std::io::stdout();
+        let mut w = BufWriter::with_capacity(1 << 20, stdout.lock());
+        write(&mut w)
+            .and_then(|_| w.flush())
+            .map_err(|e| Error::io("<stdout>", e))?;
+        return Ok(false);
+    }
+    write_file(path, |f| {
+        let mut w = BufWriter::with_capacity(1 << 20, f);
+        if path.extension().is_some_and(|e| e == "gz") {
+            let mut gz = flate2::write::GzEncoder::new(&mut w, flate2::Compression::default());
+            write(&mut gz)?;
+            gz.finish()?;
+        } else {
+            write(&mut w)?;
+        }
+        w.flush()
+    })?;
+    Ok(true)
 }

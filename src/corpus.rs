@@ -116,7 +116,9 @@ impl Corpus {
             return Err(Error::Invalid("no corpus path given".into()));
         }
         if options.max_sentence_tokens == 0 {
-            return Err(Error::Invalid("max sentence length must be positive".into()));
+            return Err(Error::Invalid(
+                "max sentence length must be positive".into(),
+            ));
         }
         let mut sources = Vec::new();
         let mut stdin_seen = false;
@@ -239,7 +241,14 @@ impl Corpus {
                         for f in files.iter() {
                             let (lo, hi) = (start.max(base), end.min(base + f.len));
                             if lo < hi {
-                                read_range(f, lo - base, hi - base, &mut worker, &mut sink, progress)?;
+                                read_range(
+                                    f,
+                                    lo - base,
+                                    hi - base,
+                                    &mut worker,
+                                    &mut sink,
+                                    progress,
+                                )?;
                             }
                             base += f.len;
                         }
@@ -338,10 +347,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 /// byte in the first 8 KiB of the text, the test grep and git use).
 fn probe(path: &Path) -> Result<InputFile> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let len = file
-        .metadata()
-        .map_err(|e| Error::io(path, e))?
-        .len();
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let mut head = Vec::with_capacity(PROBE_BYTES);
     file.take(PROBE_BYTES as u64)
         .read_to_end(&mut head)
@@ -412,7 +418,11 @@ impl<R: BufRead> LineReader<R> {
         loop {
             let avail = self.inner.fill_buf()?;
             if avail.is_empty() {
-                return Ok(if self.line.is_empty() { None } else { Some(true) });
+                return Ok(if self.line.is_empty() {
+                    None
+                } else {
+                    Some(true)
+                });
             }
             let room = MAX_LINE_BYTES.saturating_sub(self.line.len()).max(1);
             let take = avail.len().min(room);
@@ -525,8 +535,33 @@ fn fill_batches(
 ) -> Result<bool> {
     let name = src.name();
     let consumed = Arc::new(AtomicU64::new(0));
+    let mut stdin_gzip = false;
     let raw: Box<dyn Read + Send> = match src {
-        Source::Stdin => Box::new(io::stdin()),
+        Source::Stdin => {
+            // Peek at the magic bytes, then put them back in front of the stream.
+            let mut stdin = io::stdin();
+            let mut head = Vec::with_capacity(2);
+            while head.len() < 2 {
+                let mut b = [0u8; 2];
+                let want = 2 - head.len();
+                match stdin.read(&mut b[..want]) {
+                    Ok(0) => break,
+                    Ok(k) => head.extend_from_slice(&b[..k]),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(Error::io(&name, e)),
+                }
+            }
+            stdin_gzip = head == [0x1f, 0x8b];
+            let joined = io::Cursor::new(head).chain(stdin);
+            if stdin_gzip {
+                Box::new(MultiGzDecoder::new(BufReader::with_capacity(
+                    256 << 10,
+                    joined,
+                )))
+            } else {
+                Box::new(joined)
+            }
+        }
         Source::File(f) => {
             let file = File::open(&f.path).map_err(|e| Error::io(&f.path, e))?;
             let counted = Counted {
@@ -535,13 +570,15 @@ fn fill_batches(
             };
             match f.compression {
                 Compression::Plain => Box::new(counted),
-                Compression::Gzip => {
-                    Box::new(MultiGzDecoder::new(BufReader::with_capacity(256 << 10, counted)))
-                }
+                Compression::Gzip => Box::new(MultiGzDecoder::new(BufReader::with_capacity(
+                    256 << 10,
+                    counted,
+                ))),
             }
         }
     };
-    let is_gzip = matches!(src, Source::File(f) if f.compression == Compression::Gzip);
+    let is_gzip =
+        stdin_gzip || matches!(src, Source::File(f) if f.compression == Compression::Gzip);
     let map_err = |e: io::Error| {
         if is_gzip {
             gzip_error(&name, e)
@@ -616,7 +653,9 @@ impl Worker {
             self.stats.lines += 1;
         }
         let text: &str = match std::str::from_utf8(raw) {
-            Ok(s) if !self.lowercase || !s.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) => s,
+            Ok(s) if !self.lowercase || !s.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) => {
+                s
+            }
             Ok(s) => {
                 self.text.clear();
                 lowercase_into(s, &mut self.text);
@@ -670,5 +709,7 @@ fn lowercase_into(s: &str, out: &mut String) {
 /// no reference outlives its data; in-place `collect` keeps the buffer.
 fn recycle<'b>(mut v: Vec<&str>) -> Vec<&'b str> {
     v.clear();
-    v.into_iter().map(|_| -> &'b str { unreachable!() }).collect()
+    v.into_iter()
+        .map(|_| -> &'b str { unreachable!() })
+        .collect()
 }

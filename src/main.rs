@@ -1,8 +1,6 @@
 //! The command line: parses arguments, calls the library, turns errors into one line.
 
-use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use wembed::corpus::{Corpus, CorpusOptions};
@@ -11,7 +9,11 @@ use wembed::synth::{Language, SynthOptions};
 use wembed::vocab::{Vocab, VocabOptions};
 
 #[derive(Parser)]
-#[command(name = "wembed", version, about = "Train word embeddings (word2vec, GloVe) on large corpora")]
+#[command(
+    name = "wembed",
+    version,
+    about = "Train word embeddings (word2vec, GloVe) on large corpora"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -165,12 +167,13 @@ fn synth(a: SynthArgs) -> anyhow::Result<()> {
     };
     let lang = Language::new(&options)?;
     let start = std::time::Instant::now();
-    let written = write_output(&a.output, |w| lang.write_corpus(a.tokens, w).map(drop))?;
+    let written =
+        wembed::atomic::write_output(&a.output, |w| lang.write_corpus(a.tokens, w).map(drop))?;
     if let Some(q) = &a.questions {
-        write_output(q, |w| lang.write_analogies(w).map(drop))?;
+        wembed::atomic::write_output(q, |w| lang.write_analogies(w).map(drop))?;
     }
     if let Some(s) = &a.similarity {
-        write_output(s, |w| lang.write_similarity(w).map(drop))?;
+        wembed::atomic::write_output(s, |w| lang.write_similarity(w).map(drop))?;
     }
     eprintln!(
         "wembed: wrote {} tokens in {:.2} s{}",
@@ -179,30 +182,4 @@ fn synth(a: SynthArgs) -> anyhow::Result<()> {
         if written { "" } else { " to stdout" }
     );
     Ok(())
-}
-
-/// Writes to stdout for `-`, otherwise atomically to the path (gzip when it ends in `.gz`).
-/// Returns false for stdout.
-fn write_output<F>(path: &PathBuf, write: F) -> anyhow::Result<bool>
-where
-    F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
-{
-    if path.as_os_str() == "-" {
-        let stdout = std::io::stdout();
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-        write(&mut w).and_then(|_| w.flush()).context("stdout")?;
-        return Ok(false);
-    }
-    wembed::atomic::write_file(path, |f| {
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-        if path.extension().is_some_and(|e| e == "gz") {
-            let mut gz = flate2::write::GzEncoder::new(&mut w, flate2::Compression::default());
-            write(&mut gz)?;
-            gz.finish()?;
-        } else {
-            write(&mut w)?;
-        }
-        w.flush()
-    })?;
-    Ok(true)
 }

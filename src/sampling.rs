@@ -30,13 +30,14 @@ impl AliasTable {
             return None;
         }
         let sum: f64 = weights.iter().sum();
-        if !sum.is_finite() || sum <= 0.0 || weights.iter().any(|w| !(*w >= 0.0)) {
+        if !sum.is_finite() || sum <= 0.0 || weights.iter().any(|w| w.is_nan() || *w < 0.0) {
             return None;
         }
         let mut scaled: Vec<f64> = weights.iter().map(|w| w * n as f64 / sum).collect();
         let mut keep = vec![u32::MAX; n];
         let mut alias: Vec<u32> = (0..n as u32).collect();
-        let (mut small, mut large): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| scaled[i] < 1.0);
+        let (mut small, mut large): (Vec<usize>, Vec<usize>) =
+            (0..n).partition(|&i| scaled[i] < 1.0);
         while let (Some(&s), Some(&l)) = (small.last(), large.last()) {
             small.pop();
             keep[s] = (scaled[s] * u32::MAX as f64) as u32;
@@ -82,5 +83,7 @@ impl AliasTable {
 
 /// Weights 1/(rank+offset)^s for a Zipf–Mandelbrot law over `n` items.
 pub fn zipf_weights(n: usize, s: f64, offset: f64) -> Vec<f64> {
-    (0..n).map(|k| 1.0 / (k as f64 + 1.0 + offset).powf(s)).collect()
+    (0..n)
+        .map(|k| 1.0 / (k as f64 + 1.0 + offset).powf(s))
+        .collect()
 }

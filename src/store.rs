@@ -71,7 +71,9 @@ pub fn parse_npy_header(bytes: &[u8], file_len: u64) -> std::result::Result<NpyL
     let dict = std::str::from_utf8(&bytes[start..offset]).map_err(|_| "header is not text")?;
     let field = |key: &str| -> std::result::Result<&str, String> {
         let k = format!("'{key}':");
-        let at = dict.find(&k).ok_or_else(|| format!("header lacks '{key}'"))?;
+        let at = dict
+            .find(&k)
+            .ok_or_else(|| format!("header lacks '{key}'"))?;
         Ok(dict[at + k.len()..].trim_start())
     };
     let descr = field("descr")?;
@@ -93,7 +95,10 @@ pub fn parse_npy_header(bytes: &[u8], file_len: u64) -> std::result::Result<NpyL
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<usize>().map_err(|_| format!("bad dimension {s:?}")))
+        .map(|s| {
+            s.parse::<usize>()
+                .map_err(|_| format!("bad dimension {s:?}"))
+        })
         .collect::<std::result::Result<_, _>>()?;
     let [rows, cols] = dims[..] else {
         return Err(format!("expected a 2-D array, found shape ({inner})"));
@@ -128,7 +133,9 @@ impl MatrixFile {
     /// Creates a zero-filled `rows × cols` matrix at a temporary path beside `path`.
     pub fn create(path: &Path, rows: usize, cols: usize) -> Result<MatrixFile> {
         if rows == 0 || cols == 0 {
-            return Err(Error::Invalid(format!("matrix shape ({rows}, {cols}) is empty")));
+            return Err(Error::Invalid(format!(
+                "matrix shape ({rows}, {cols}) is empty"
+            )));
         }
         let header = npy_header(rows, cols);
         let len = rows
@@ -164,10 +171,14 @@ impl MatrixFile {
     /// Opens an existing, complete matrix file read-write (to continue training it).
     pub fn open_rw(path: &Path) -> Result<MatrixFile> {
         let io = |e| Error::io(path, e);
-        let file = OpenOptions::new().read(true).write(true).open(path).map_err(io)?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(io)?;
         let mmap = hogwild::map_mut(&file).map_err(io)?;
-        let layout = parse_npy_header(&mmap, mmap.len() as u64)
-            .map_err(|m| Error::bad_file(path, m))?;
+        let layout =
+            parse_npy_header(&mmap, mmap.len() as u64).map_err(|m| Error::bad_file(path, m))?;
         Ok(MatrixFile {
             mmap,
             file,
@@ -207,9 +218,7 @@ impl MatrixFile {
     /// Flushes, syncs and moves the file to its final name.
     pub fn finish(mut self) -> Result<()> {
         self.flush()?;
-        self.file
-            .sync_all()
-            .map_err(|e| Error::io(&self.path, e))?;
+        self.file.sync_all().map_err(|e| Error::io(&self.path, e))?;
         match self.tmp.take() {
             Some(tmp) => tmp.persist(),
             None => Ok(()),
@@ -227,8 +236,8 @@ impl NpyMatrix {
     pub fn open(path: &Path) -> Result<NpyMatrix> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         let mmap = hogwild::map(&file).map_err(|e| Error::io(path, e))?;
-        let layout = parse_npy_header(&mmap, mmap.len() as u64)
-            .map_err(|m| Error::bad_file(path, m))?;
+        let layout =
+            parse_npy_header(&mmap, mmap.len() as u64).map_err(|m| Error::bad_file(path, m))?;
         if (layout.offset % 4) != 0 {
             return Err(Error::bad_file(path, "misaligned data"));
         }

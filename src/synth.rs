@@ -140,7 +140,11 @@ impl Language {
 
     /// Streams exactly `tokens` tokens, one sentence per line, to `out`. The text depends only on the
     /// options and `tokens` (a shorter corpus is not a prefix of a longer one only in its last line).
-    pub fn write_corpus<W: Write + ?Sized>(&self, tokens: u64, out: &mut W) -> std::io::Result<u64> {
+    pub fn write_corpus<W: Write + ?Sized>(
+        &self,
+        tokens: u64,
+        out: &mut W,
+    ) -> std::io::Result<u64> {
         let mut r = rng(self.options.seed ^ 0x5eed_5eed_5eed_5eed);
         let mut written = 0u64;
         let mut sentence: Vec<&str> = Vec::with_capacity(32);
@@ -226,13 +230,21 @@ impl Language {
     /// role) 6, same family other side 3, different families 1.
     pub fn write_similarity<W: Write + ?Sized>(&self, out: &mut W) -> std::io::Result<usize> {
         let mut r = rng(self.options.seed ^ 0x0051_3000);
-        writeln!(out, "# wembed synth similarity pairs, seed {}", self.options.seed)?;
+        writeln!(
+            out,
+            "# wembed synth similarity pairs, seed {}",
+            self.options.seed
+        )?;
         writeln!(out, "# word1\tword2\tscore")?;
         let per_kind = 40;
         let mut n = 0;
         let pick = |r: &mut FastRng| -> (usize, usize, usize) {
             let f = r.random_range(0..self.families.len());
-            (f, r.random_range(0..self.options.pairs), r.random_range(0..2))
+            (
+                f,
+                r.random_range(0..self.options.pairs),
+                r.random_range(0..2),
+            )
         };
         let word = |f: usize, i: usize, s: usize| -> &str {
             let p = &self.families[f].pairs[i];
@@ -242,7 +254,9 @@ impl Language {
                 &p.1
             }
         };
-        let other = |r: &mut FastRng, i: usize| (i + r.random_range(1..self.options.pairs)) % self.options.pairs;
+        let other = |r: &mut FastRng, i: usize| {
+            (i + r.random_range(1..self.options.pairs)) % self.options.pairs
+        };
         for kind in 0..4 {
             for _ in 0..per_kind {
                 let (f, i, s) = pick(&mut r);
@@ -252,7 +266,14 @@ impl Language {
                     2 => (word(f, other(&mut r, i), 1 - s), 3),
                     _ => {
                         let g = (f + r.random_range(1..self.families.len())) % self.families.len();
-                        (word(g, r.random_range(0..self.options.pairs), r.random_range(0..2)), 1)
+                        (
+                            word(
+                                g,
+                                r.random_range(0..self.options.pairs),
+                                r.random_range(0..2),
+                            ),
+                            1,
+                        )
                     }
                 };
                 writeln!(out, "{}\t{}\t{}", word(f, i, s), w2, score)?;

@@ -116,9 +116,14 @@ impl Vocab {
         min_count: u64,
         max_vocab: Option<usize>,
     ) -> Vocab {
-        let mut entries: Vec<(String, u64)> =
-            counts.into_iter().filter(|(_, c)| *c >= min_count).collect();
-        entries.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.as_bytes().cmp(b.0.as_bytes())));
+        let mut entries: Vec<(String, u64)> = counts
+            .into_iter()
+            .filter(|(_, c)| *c >= min_count)
+            .collect();
+        entries.sort_unstable_by(|a, b| {
+            b.1.cmp(&a.1)
+                .then_with(|| a.0.as_bytes().cmp(b.0.as_bytes()))
+        });
         if let Some(m) = max_vocab {
             entries.truncate(m);
         }
@@ -255,34 +260,48 @@ impl Vocab {
         };
         loop {
             buf.clear();
-            let n = r.read_until(b'\n', &mut buf).map_err(|e| Error::io(path, e))?;
+            let n = r
+                .read_until(b'\n', &mut buf)
+                .map_err(|e| Error::io(path, e))?;
             if n == 0 {
                 break;
             }
             line_no += 1;
             let raw = buf.strip_suffix(b"\n").unwrap_or(&buf);
             let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-            let line = std::str::from_utf8(raw)
-                .map_err(|e| bad(line_no, format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
+            let line = std::str::from_utf8(raw).map_err(|e| {
+                bad(
+                    line_no,
+                    format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+                )
+            })?;
             let (word, count) = line
                 .split_once('\t')
                 .ok_or_else(|| bad(line_no, "expected word<TAB>count".into()))?;
             if word.is_empty() || word.chars().any(char::is_whitespace) {
                 return Err(bad(line_no, format!("invalid word {word:?}")));
             }
-            let count: u64 = count
-                .trim()
-                .parse()
-                .map_err(|_| bad(line_no, format!("count {count:?} is not a non-negative integer")))?;
+            let count: u64 = count.trim().parse().map_err(|_| {
+                bad(
+                    line_no,
+                    format!("count {count:?} is not a non-negative integer"),
+                )
+            })?;
             if let Some(prev) = seen.insert(word.to_string(), line_no) {
-                return Err(bad(line_no, format!("word {word:?} already on line {prev}")));
+                return Err(bad(
+                    line_no,
+                    format!("word {word:?} already on line {prev}"),
+                ));
             }
             entries.push((word.to_string(), count));
         }
         if entries.is_empty() {
             return Err(Error::bad_file(path, "vocabulary file is empty"));
         }
-        entries.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.as_bytes().cmp(b.0.as_bytes())));
+        entries.sort_by(|a, b| {
+            b.1.cmp(&a.1)
+                .then_with(|| a.0.as_bytes().cmp(b.0.as_bytes()))
+        });
         Ok(Self::from_sorted(entries))
     }
 }

@@ -1,0 +1,231 @@
+//! Bad input through the command line: one-line errors naming the file, exit 1, never a panic, and
+//! earlier outputs left as they were.
+
+mod common;
+use common::*;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn vocab_args<'a>(input: &'a str, out: &'a str) -> Vec<&'a str> {
+    vec!["vocab", input, "-o", out, "-q", "--min-count", "1"]
+}
+
+#[test]
+fn nonexistent_path() {
+    let d = tmp();
+    let out = p(&d, "v.txt");
+    let missing = p(&d, "nope.txt");
+    let r = wembed(&vocab_args(
+        missing.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ));
+    assert_one_line_error(&r, "nope.txt: no such file");
+    assert!(!out.exists());
+}
+
+#[test]
+fn folder_without_files() {
+    let d = tmp();
+    std::fs::create_dir_all(p(&d, "empty/sub")).unwrap();
+    let out = p(&d, "v.txt");
+    let r = wembed(&vocab_args(
+        p(&d, "empty").to_str().unwrap(),
+        out.to_str().unwrap(),
+    ));
+    assert_one_line_error(&r, "folder holds no files");
+}
+
+#[test]
+fn empty_corpus_leaves_previous_output_intact() {
+    let d = tmp();
+    write(&p(&d, "blank.txt"), b"  \n\n\t \n");
+    let out = p(&d, "v.txt");
+    write(&out, b"old\t1\n");
+    let r = wembed(&vocab_args(
+        p(&d, "blank.txt").to_str().unwrap(),
+        out.to_str().unwrap(),
+    ));
+    assert_one_line_error(&r, "corpus is empty");
+    assert_eq!(std::fs::read(&out).unwrap(), b"old\t1\n");
+    let leftovers: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .filter_map(|e| {
+            let n = e.ok()?.file_name().to_string_lossy().into_owned();
+            n.contains(".tmp-").then_some(n)
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn truncated_gzip() {
+    let d = tmp();
+    let text = sample_text(5000, 3);
+    let gz = gzip(text.as_bytes());
+    write(&p(&d, "cut.gz"), &gz[..gz.len() * 2 / 3]);
+    let out = p(&d, "v.txt");
+    let r = wembed(&vocab_args(
+        p(&d, "cut.gz").to_str().unwrap(),
+        out.to_str().unwrap(),
+    ));
+    assert_one_line_error(&r, "cut.gz: corrupt or truncated gzip");
+    assert!(!out.exists());
+}
+
+#[test]
+fn binary_garbage() {
+    let d = tmp();
+    let junk: Vec<u8> = (0..50_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    write(&p(&d, "junk.bin"), &junk);
+    let out = p(&d, "v.txt");
+    let r = wembed(&vocab_args(
+        p(&d, "junk.bin").to_str().unwrap(),
+        out.to_str().unwrap(),
+    ));
+    assert_one_line_error(&r, "junk.bin: looks like a binary file");
+    // Garbage inside a valid gzip stream is caught too.
+    write(&p(&d, "junk.gz"), &gzip(&junk));
+    let r = wembed(&vocab_args(
+        p(&d, "junk.gz").to_str().unwrap(),
+        out.to_str().unwrap(),
+    ));
+    assert_one_line_error(&r, "junk.gz: looks like a binary file");
+}
+
+#[test]
+fn min_count_above_every_word() {
+    let d = tmp();
+    write(&p(&d, "c.txt"), b"a b c a\n");
+    let out = p(&d, "v.txt");
+    let r = wembed(&[
+        "vocab",
+        p(&d, "c.txt").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--min-count",
+        "5",
+    ]);
+    assert_one_line_error(&r, "no word occurs at least 5 times");
+}
+
+#[test]
+fn unwritable_output() {
+    let d = tmp();
+    write(&p(&d, "c.txt"), b"a b c a\n");
+    let out = p(&d, "no/such/dir/v.txt");
+    let r = wembed(&vocab_args(
+        p(&d, "c.txt").to_str().unwrap(),
+        out.to_str().unwrap(),
+    ));
+    assert_one_line_error(&r, "v.txt");
+}
+
+fn run_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wembed"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+#[test]
+fn stdin_plain_and_gzip_and_its_summary() {
+    let d = tmp();
+    let text = sample_text(4000, 11);
+    let out = p(&d, "v.txt");
+    let reference = naive_counts(&[&text]);
+    for input in [text.as_bytes().to_vec(), gzip(text.as_bytes())] {
+        let r = run_stdin(
+            &[
+                "vocab",
+                "-",
+                "-o",
+                out.to_str().unwrap(),
+                "-q",
+                "--min-count",
+                "1",
+                "-t",
+                "3",
+            ],
+            &input,
+        );
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let summary = String::from_utf8_lossy(&r.stdout);
+        let total: u64 = reference.values().sum();
+        assert!(summary.contains(&format!("tokens {total} ")), "{summary}");
+        assert!(
+            summary.contains(&format!("types {} ", reference.len())),
+            "{summary}"
+        );
+        assert!(summary.contains("MB/s"), "{summary}");
+        let v = wembed::vocab::Vocab::load(&out).unwrap();
+        assert_eq!(v.len(), reference.len());
+        for (w, c) in v.words().iter().zip(v.counts()) {
+            assert_eq!(reference[w], *c, "{w}");
+        }
+    }
+    let r = run_stdin(
+        &["vocab", "-", "-o", out.to_str().unwrap(), "-q"],
+        b"\x00\x01\x02binary",
+    );
+    assert_one_line_error(&r, "<stdin>: looks like a binary file");
+}
+
+#[test]
+fn gzip_stdin_multi_member_matches_plain() {
+    let d = tmp();
+    let a = sample_text(500, 1);
+    let b = sample_text(700, 2);
+    let mut gz = gzip(a.as_bytes());
+    gz.extend(gzip(b.as_bytes()));
+    let out = p(&d, "v.txt");
+    let r = run_stdin(
+        &[
+            "vocab",
+            "-",
+            "-o",
+            out.to_str().unwrap(),
+            "-q",
+            "--min-count",
+            "1",
+        ],
+        &gz,
+    );
+    assert!(r.status.success());
+    let v = wembed::vocab::Vocab::load(&out).unwrap();
+    let reference = naive_counts(&[&a, &b]);
+    assert_eq!(v.total(), reference.values().sum::<u64>());
+}
+
+#[test]
+fn lowercase_flag_and_max_vocab() {
+    let d = tmp();
+    write(&p(&d, "c.txt"), b"The the THE cat Cat dog\n");
+    let out = p(&d, "v.txt");
+    let r = wembed(&[
+        "vocab",
+        p(&d, "c.txt").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+        "--min-count",
+        "1",
+        "--lowercase",
+        "--max-vocab",
+        "2",
+    ]);
+    assert!(r.status.success());
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "the\t3\ncat\t2\n");
+}

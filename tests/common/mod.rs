@@ -1,0 +1,91 @@
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn write(path: &Path, bytes: &[u8]) {
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+/// The reference tokenizer: the whole text in memory, split on Unicode whitespace.
+pub fn naive_counts(texts: &[&str]) -> HashMap<String, u64> {
+    let mut m = HashMap::new();
+    for t in texts {
+        for w in t.split_whitespace() {
+            *m.entry(w.to_string()).or_insert(0) += 1;
+        }
+    }
+    m
+}
+
+pub fn wembed(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wembed"))
+        .args(args)
+        .output()
+        .expect("run wembed")
+}
+
+/// Asserts a failed run: exit code 1 (not a panic's 101), one line on stderr, containing `needle`.
+pub fn assert_one_line_error(out: &Output, needle: &str) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "expected exit 1, stderr: {err}");
+    assert!(!err.contains("panicked"), "panic: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+    assert!(err.starts_with("wembed: error: "), "{err}");
+    assert!(err.contains(needle), "{err:?} lacks {needle:?}");
+    err
+}
+
+pub fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+pub fn p(dir: &tempfile::TempDir, name: &str) -> PathBuf {
+    dir.path().join(name)
+}
+
+/// A text of `lines` lines drawn from a small Zipf-ish vocabulary with ragged line lengths, some
+/// empty lines, tabs, CRLF endings and non-ASCII words.
+pub fn sample_text(lines: usize, seed: u64) -> String {
+    let words = [
+        "the", "of", "and", "a", "to", "in", "is", "you", "that", "it", "he", "was", "for", "on",
+        "are", "as", "with", "his", "they", "I", "café", "naïve", "東京", "🙂", "Straße",
+    ];
+    let mut s = String::new();
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for i in 0..lines {
+        let n = (next() % 30) as usize;
+        for k in 0..n {
+            let r = next();
+            let idx = ((r % 1000) as f64).sqrt() as usize % words.len();
+            s.push_str(words[idx]);
+            if (r >> 20) % 7 == 0 {
+                s.push_str(&format!("{}", (r >> 30) % 50));
+            }
+            if k + 1 < n {
+                s.push(if (r >> 40) % 11 == 0 { '\t' } else { ' ' });
+            }
+        }
+        s.push_str(if i % 13 == 0 { "\r\n" } else { "\n" });
+    }
+    s
+}

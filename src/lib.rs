@@ -7,12 +7,17 @@
 pub mod atomic;
 pub mod corpus;
 pub mod error;
+pub mod eval;
 pub mod hogwild;
+pub mod kernels;
+pub mod model;
 pub mod progress;
 pub mod sampling;
 pub mod store;
 pub mod synth;
+pub mod vectors;
 pub mod vocab;
+pub mod word2vec;
 
 pub use error::{Error, Result};
 

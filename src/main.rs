@@ -4,9 +4,13 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use wembed::corpus::{Corpus, CorpusOptions};
+use wembed::eval::{self, Method};
+use wembed::model;
 use wembed::progress::Progress;
 use wembed::synth::{Language, SynthOptions};
+use wembed::vectors::Embeddings;
 use wembed::vocab::{Vocab, VocabOptions};
+use wembed::word2vec::{self, Architecture, Word2VecConfig};
 
 #[derive(Parser)]
 #[command(
@@ -25,6 +29,78 @@ enum Command {
     Vocab(VocabArgs),
     /// Generate the synthetic corpus with planted relations, and its analogy and similarity files.
     Synth(SynthArgs),
+    /// Train skip-gram word vectors (word2vec -cbow 0) into a model folder.
+    Skipgram(TrainArgs),
+    /// Train CBOW word vectors (word2vec -cbow 1) into a model folder.
+    Cbow(TrainArgs),
+    /// Evaluate vectors: analogies (questions-words.txt) and word-pair similarity (wordsim353).
+    Eval(EvalArgs),
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    #[command(flatten)]
+    input: CorpusArgs,
+    /// Model folder to write (input.npy, output.npy, vocab.txt, config.json, vectors.bin).
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    output: PathBuf,
+    /// Dimension of the vectors (word2vec -size).
+    #[arg(long, alias = "size", default_value_t = 100)]
+    dim: usize,
+    /// Maximum context distance; each centre word draws its window from 1..=N (word2vec -window, fastText -ws).
+    #[arg(long, alias = "ws", default_value_t = 5)]
+    window: usize,
+    /// Negative samples per positive pair; 0 turns negative sampling off (needs --hs).
+    #[arg(long, alias = "neg", default_value_t = 5)]
+    negative: usize,
+    /// Hierarchical softmax (may be combined with negative sampling, as in word2vec).
+    #[arg(long)]
+    hs: bool,
+    /// Subsampling threshold for frequent words; 0 turns it off (word2vec -sample, fastText -t).
+    #[arg(long, alias = "t", default_value_t = 1e-4)]
+    sample: f64,
+    /// Passes over the corpus (word2vec -iter, fastText -epoch).
+    #[arg(long, aliases = ["iter", "epoch"], default_value_t = 5)]
+    epochs: usize,
+    /// Starting learning rate (default 0.025 skip-gram, 0.05 CBOW; word2vec -alpha).
+    #[arg(long, alias = "alpha")]
+    lr: Option<f32>,
+    /// Discard words that occur fewer times than this.
+    #[arg(long, alias = "minCount", default_value_t = 5)]
+    min_count: u64,
+    /// Keep only the N most frequent words.
+    #[arg(long, value_name = "N")]
+    max_vocab: Option<usize>,
+    /// Use this vocab.txt instead of counting the corpus.
+    #[arg(long, value_name = "FILE")]
+    vocab: Option<PathBuf>,
+    /// CBOW: sum the context vectors instead of averaging them (word2vec -cbow 1 with the mean off).
+    #[arg(long)]
+    cbow_sum: bool,
+    /// Seed of the initialisation and sampling (one thread is then bit-reproducible).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// Vectors: a model folder, word2vec binary or text, GloVe text, or .npy with vocab.txt beside it.
+    vectors: PathBuf,
+    /// Analogy questions in questions-words.txt format.
+    #[arg(long, value_name = "FILE")]
+    analogy: Option<PathBuf>,
+    /// Word-pair files with human scores (wordsim353 style).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    similarity: Vec<PathBuf>,
+    /// 3cosadd or 3cosmul.
+    #[arg(long, default_value = "3cosadd")]
+    method: String,
+    /// Answer analogies among the N most frequent words only (0: all).
+    #[arg(long, default_value_t = 30_000)]
+    restrict: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Where the text comes from and how it is split into words.
@@ -103,6 +179,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Vocab(a) => vocab(a),
         Command::Synth(a) => synth(a),
+        Command::Skipgram(a) => train_word2vec(a, Architecture::SkipGram),
+        Command::Cbow(a) => train_word2vec(a, Architecture::Cbow),
+        Command::Eval(a) => eval(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -181,5 +260,160 @@ fn synth(a: SynthArgs) -> anyhow::Result<()> {
         start.elapsed().as_secs_f64(),
         if written { "" } else { " to stdout" }
     );
+    Ok(())
+}
+
+fn train_word2vec(a: TrainArgs, arch: Architecture) -> anyhow::Result<()> {
+    let corpus = a.input.open()?;
+    let mut config = Word2VecConfig::new(arch);
+    config.dim = a.dim;
+    config.window = a.window;
+    config.negative = a.negative;
+    config.hs = a.hs;
+    config.sample = a.sample;
+    config.epochs = a.epochs;
+    config.lr = a.lr.unwrap_or(config.lr);
+    config.cbow_mean = !a.cbow_sum;
+    config.threads = a.input.threads.max(1);
+    config.seed = a.seed;
+    let vocab_options = VocabOptions {
+        min_count: a.min_count,
+        max_vocab: a.max_vocab,
+        ..VocabOptions::default()
+    };
+    let quiet = a.input.quiet;
+    let (vocab, vocab_stats) = match &a.vocab {
+        Some(path) => (Vocab::load(path)?, None),
+        None => {
+            let progress = Progress::bytes(quiet, "vocab", corpus.total_bytes(), "tokens");
+            let built = Vocab::build(&corpus, &vocab_options, config.threads, &progress);
+            progress.finish();
+            let (v, s) = built?;
+            (v, Some(s))
+        }
+    };
+    if !quiet {
+        eprintln!(
+            "wembed: vocabulary {} words, {} training tokens per epoch",
+            vocab.len(),
+            vocab.total()
+        );
+    }
+    std::fs::create_dir_all(&a.output).map_err(|e| wembed::Error::io(&a.output, e))?;
+    let label = match arch {
+        Architecture::SkipGram => "skipgram",
+        Architecture::Cbow => "cbow",
+    };
+    let progress = Progress::words(
+        quiet,
+        label,
+        vocab.total() * config.epochs as u64,
+        config.threads,
+    );
+    let trained = word2vec::train(&corpus, &vocab, &config, &a.output, &progress);
+    progress.finish();
+    let stats = trained?;
+    vocab.save(&a.output.join(model::VOCAB))?;
+    model::write_vectors_bin(&a.output)?;
+    model::write_config(
+        &a.output,
+        serde_json::json!({
+            "trainer": label,
+            "hyperparameters": config,
+            "corpus": {
+                "paths": a.input.corpus,
+                "options": corpus.options(),
+            },
+            "vocab": {
+                "options": vocab_options,
+                "file": a.vocab,
+                "stats": vocab_stats,
+                "words": vocab.len(),
+                "train_tokens": vocab.total(),
+            },
+            "training": stats,
+        }),
+    )?;
+    eprintln!(
+        "wembed: {label}: {} words in {:.1} s, {:.0} words/s ({:.0} words/s/thread, {} threads) -> {}",
+        stats.words,
+        stats.seconds,
+        stats.words_per_sec,
+        stats.words_per_sec / stats.threads as f64,
+        stats.threads,
+        a.output.display()
+    );
+    Ok(())
+}
+
+fn eval(a: EvalArgs) -> anyhow::Result<()> {
+    let method = match a.method.to_ascii_lowercase().as_str() {
+        "3cosadd" | "cosadd" => Method::CosAdd,
+        "3cosmul" | "cosmul" => Method::CosMul,
+        m => anyhow::bail!("unknown --method {m:?} (3cosadd or 3cosmul)"),
+    };
+    if a.analogy.is_none() && a.similarity.is_empty() {
+        anyhow::bail!("nothing to evaluate: give --analogy FILE and/or --similarity FILE");
+    }
+    let emb = Embeddings::load(&a.vectors)?;
+    let mut json = serde_json::Map::new();
+    if let Some(q) = &a.analogy {
+        let restrict = (a.restrict > 0).then_some(a.restrict);
+        let start = std::time::Instant::now();
+        let r = eval::analogy(&emb, q, restrict, method)?;
+        if a.json {
+            json.insert("analogy".into(), serde_json::to_value(&r)?);
+        } else {
+            println!(
+                "analogy {} ({:?}, top {} words, {:.1} s)",
+                q.display(),
+                method,
+                r.restrict,
+                start.elapsed().as_secs_f64()
+            );
+            for (name, s) in &r.sections {
+                println!(
+                    "  {name:<32} {:>6.2}%  {:>5}/{:<5} answered of {}",
+                    100.0 * s.accuracy(),
+                    s.correct,
+                    s.answered,
+                    s.questions
+                );
+            }
+            for (name, s) in [
+                ("semantic", &r.semantic),
+                ("syntactic", &r.syntactic),
+                ("total", &r.total),
+            ] {
+                println!(
+                    "  {name:<32} {:>6.2}%  {:>5}/{:<5} answered, coverage {:.1}%",
+                    100.0 * s.accuracy(),
+                    s.correct,
+                    s.answered,
+                    100.0 * s.coverage()
+                );
+            }
+        }
+    }
+    let mut sims = Vec::new();
+    for f in &a.similarity {
+        let r = eval::similarity(&emb, f)?;
+        if !a.json {
+            println!(
+                "similarity {}  spearman {:.4}  pearson {:.4}  pairs {}/{} ({} with unknown words)",
+                f.display(),
+                r.spearman,
+                r.pearson,
+                r.used,
+                r.pairs,
+                r.oov
+            );
+        }
+        sims.push(serde_json::json!({"file": f, "report": r}));
+    }
+    if a.json {
+        json.insert("similarity".into(), sims.into());
+        println!("{}", serde_json::Value::Object(json));
+    }
     Ok(())
 }

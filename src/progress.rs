@@ -54,6 +54,44 @@ impl Progress {
         }
     }
 
+    /// A bar over words trained: percent, words/s per thread, ETA, and the learning rate (set
+    /// through [`Progress::set_message`]).
+    pub fn words(quiet: bool, label: &str, total_words: u64, threads: usize) -> Self {
+        if quiet {
+            return Self::hidden();
+        }
+        let threads = threads.max(1) as f64;
+        let rate = move |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let secs = s.elapsed().as_secs_f64().max(1e-3);
+            let _ = write!(
+                w,
+                "{} words/s/thread",
+                human(s.pos() as f64 / secs / threads)
+            );
+        };
+        let style = ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {percent:>3}% {rate} lr {msg} ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key("rate", rate)
+        .progress_chars("=> ");
+        let bar =
+            ProgressBar::with_draw_target(Some(total_words), ProgressDrawTarget::stderr_with_hz(4));
+        bar.set_style(style);
+        bar.set_prefix(label.to_string());
+        bar.enable_steady_tick(Duration::from_millis(250));
+        Progress {
+            bar: Some(bar),
+            items: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    pub fn set_message(&self, msg: String) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(msg);
+        }
+    }
+
     pub fn inc(&self, bytes: u64, items: u64) {
         self.items.fetch_add(items, Ordering::Relaxed);
         if let Some(bar) = &self.bar {

@@ -1,0 +1,47 @@
+//! The model folder a trainer leaves behind, and what makes it ready to use:
+//!
+//! ```text
+//! model/
+//!   config.json   hyperparameters, corpus and vocabulary statistics, training summary, version
+//!   vocab.txt     word<TAB>count, most frequent first (row order of every matrix)
+//!   input.npy     [V, dim] f32 word vectors
+//!   output.npy    [V, dim] f32 context vectors (negative sampling)
+//!   vectors.bin   word2vec binary of input.npy, for tools of the word2vec era
+//! ```
+//!
+//! This module sits above trainers and formats: trainers write matrices, formats know files, and
+//! only here are the two put together.
+
+use crate::error::{Error, Result};
+use crate::vectors::{word2vec, Embeddings};
+use std::path::Path;
+
+pub const CONFIG: &str = "config.json";
+pub const VOCAB: &str = "vocab.txt";
+pub const INPUT: &str = "input.npy";
+pub const VECTORS_BIN: &str = "vectors.bin";
+
+/// Writes `config.json` atomically, with the crate version added.
+pub fn write_config(dir: &Path, mut value: serde_json::Value) -> Result<()> {
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("wembed_version".into(), env!("CARGO_PKG_VERSION").into());
+    }
+    let text = serde_json::to_string_pretty(&value)
+        .map_err(|e| Error::Invalid(format!("config.json: {e}")))?;
+    crate::atomic::write_file(&dir.join(CONFIG), |f| {
+        use std::io::Write;
+        f.write_all(text.as_bytes())?;
+        f.write_all(b"\n")
+    })
+}
+
+/// Writes `vectors.bin` (word2vec binary) from the folder's `input.npy` and `vocab.txt`.
+pub fn write_vectors_bin(dir: &Path) -> Result<()> {
+    let emb = Embeddings::load_npy(&dir.join(INPUT), &dir.join(VOCAB))?;
+    let rows = emb
+        .words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (w.as_str(), emb.row(i)));
+    word2vec::write_binary(&dir.join(VECTORS_BIN), emb.dim(), rows)
+}

@@ -1,0 +1,422 @@
+//! word2vec: skip-gram and CBOW with negative sampling or hierarchical softmax (Mikolov et al.
+//! 2013), trained on Hogwild threads straight into memory-mapped matrices.
+//!
+//! The behaviour follows the reference C tool where it matters for quality: dynamic windows,
+//! frequent-word subsampling with its keep probability, unigram^0.75 negatives, linear learning-rate
+//! decay over all epochs' words, input rows uniform in ±0.5/dim and output rows zero.
+
+mod huffman;
+
+pub use huffman::Huffman;
+
+use crate::corpus::{Corpus, SentenceSink};
+use crate::error::{Error, Result};
+use crate::hogwild::SharedMatrix;
+use crate::kernels::{self, Sigmoid};
+use crate::progress::Progress;
+use crate::sampling::{rng, AliasTable, FastRng};
+use crate::store::MatrixFile;
+use crate::vocab::Vocab;
+use rand::{Rng, RngCore};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Architecture {
+    SkipGram,
+    Cbow,
+}
+
+/// Hyperparameters, shared by the CLI, the trainer and `config.json`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Word2VecConfig {
+    pub architecture: Architecture,
+    pub dim: usize,
+    /// Maximum distance between centre and context word; the effective window of each centre word
+    /// is drawn uniformly from 1..=window.
+    pub window: usize,
+    /// Negative samples per positive pair; 0 disables negative sampling.
+    pub negative: usize,
+    /// Hierarchical softmax.
+    pub hs: bool,
+    /// Subsampling threshold t; 0 disables subsampling.
+    pub sample: f64,
+    pub epochs: usize,
+    /// Starting learning rate; it decays linearly to lr·1e-4.
+    pub lr: f32,
+    /// CBOW averages the context vectors (otherwise sums them).
+    pub cbow_mean: bool,
+    pub threads: usize,
+    pub seed: u64,
+}
+
+impl Word2VecConfig {
+    /// The defaults of word2vec's documentation: dim 100, window 5, negative 5, sample 1e-4,
+    /// 5 epochs, lr 0.025 for skip-gram and 0.05 for CBOW.
+    pub fn new(architecture: Architecture) -> Self {
+        Word2VecConfig {
+            architecture,
+            dim: 100,
+            window: 5,
+            negative: 5,
+            hs: false,
+            sample: 1e-4,
+            epochs: 5,
+            lr: match architecture {
+                Architecture::SkipGram => 0.025,
+                Architecture::Cbow => 0.05,
+            },
+            cbow_mean: true,
+            threads: crate::default_threads(),
+            seed: 1,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        let bad = |m: &str| Err(Error::Invalid(m.to_string()));
+        if self.dim == 0 {
+            return bad("--dim must be positive");
+        }
+        if self.window == 0 {
+            return bad("--window must be positive");
+        }
+        if self.negative == 0 && !self.hs {
+            return bad("nothing to train: --negative 0 needs --hs");
+        }
+        if self.epochs == 0 {
+            return bad("--epochs must be positive");
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return bad("--lr must be a positive number");
+        }
+        if !(self.sample >= 0.0 && self.sample.is_finite()) {
+            return bad("--sample must be zero or positive");
+        }
+        Ok(())
+    }
+}
+
+/// The learning rate after `done` of `total` words: linear decay, floored at lr·1e-4.
+#[derive(Clone, Copy, Debug)]
+pub struct Schedule {
+    pub start: f32,
+    pub total: u64,
+}
+
+impl Schedule {
+    pub fn lr(&self, done: u64) -> f32 {
+        let frac = done as f64 / (self.total as f64 + 1.0);
+        let lr = self.start as f64 * (1.0 - frac);
+        lr.max(self.start as f64 * 1e-4) as f32
+    }
+}
+
+/// word2vec's probability of keeping one occurrence of a word of count `c` among `total` tokens:
+/// `(sqrt(c/(t·N)) + 1)·(t·N)/c`, capped at 1. `t = 0` keeps everything.
+pub fn keep_probability(count: u64, total: u64, t: f64) -> f64 {
+    if t <= 0.0 || count == 0 {
+        return 1.0;
+    }
+    let tn = t * total as f64;
+    let c = count as f64;
+    (((c / tn).sqrt() + 1.0) * tn / c).min(1.0)
+}
+
+/// The negative-sampling distribution: unigram counts raised to 0.75.
+pub fn negative_sampler(counts: &[u64]) -> Option<AliasTable> {
+    let w: Vec<f64> = counts.iter().map(|&c| (c as f64).powf(0.75)).collect();
+    AliasTable::new(&w)
+}
+
+/// The effective window of one centre word: uniform in 1..=window.
+#[inline]
+pub fn effective_window<R: RngCore>(rng: &mut R, window: usize) -> usize {
+    1 + (rng.next_u64() % window as u64) as usize
+}
+
+/// What a training run did, for the summary line and `config.json`.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct TrainStats {
+    /// In-vocabulary words read, over all epochs (before subsampling).
+    pub words: u64,
+    pub seconds: f64,
+    pub words_per_sec: f64,
+    pub threads: usize,
+}
+
+/// Trains into `dir`: `input.npy` (word vectors), `output.npy` (context vectors, with negative
+/// sampling) and `hs-nodes.npy` (inner nodes, with hierarchical softmax). The files appear under
+/// their names only once training has finished.
+pub fn train(
+    corpus: &Corpus,
+    vocab: &Vocab,
+    config: &Word2VecConfig,
+    dir: &Path,
+    progress: &Progress,
+) -> Result<TrainStats> {
+    config.validate()?;
+    if !corpus.rereadable() {
+        return Err(Error::Invalid(
+            "training reads the corpus once per epoch, and stdin cannot be re-read: save it to a file first".into(),
+        ));
+    }
+    if vocab.len() < 2 {
+        return Err(Error::Invalid(
+            "the vocabulary needs at least 2 words to train".into(),
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let (v, dim) = (vocab.len(), config.dim);
+    let mut input = MatrixFile::create(&dir.join("input.npy"), v, dim)?;
+    init_input(input.data_mut(), dim, config.seed);
+    let mut output = match config.negative {
+        0 => None,
+        _ => Some(MatrixFile::create(&dir.join("output.npy"), v, dim)?),
+    };
+    let mut nodes = match config.hs {
+        true => Some(MatrixFile::create(&dir.join("hs-nodes.npy"), v - 1, dim)?),
+        false => None,
+    };
+    let train_words = vocab.total();
+    let total = train_words * config.epochs as u64;
+    let keep: Vec<u64> = vocab
+        .counts()
+        .iter()
+        .map(|&c| (keep_probability(c, train_words, config.sample) * 4294967296.0) as u64)
+        .collect();
+    let shared = Shared {
+        input: input.shared(),
+        output: output.as_mut().map(|m| m.shared()),
+        nodes: nodes.as_mut().map(|m| m.shared()),
+        vocab,
+        keep,
+        negatives: if config.negative > 0 {
+            Some(
+                negative_sampler(vocab.counts())
+                    .ok_or_else(|| Error::Invalid("empty vocabulary".into()))?,
+            )
+        } else {
+            None
+        },
+        huffman: config.hs.then(|| Huffman::new(vocab.counts())),
+        sigmoid: Sigmoid::default(),
+        config,
+        schedule: Schedule {
+            start: config.lr,
+            total,
+        },
+        done: AtomicU64::new(0),
+        progress,
+    };
+    let start = Instant::now();
+    let threads = config.threads.max(1);
+    for epoch in 0..config.epochs {
+        let (workers, _) = corpus.for_each_parallel(threads, &Progress::hidden(), |t| {
+            Worker::new(
+                &shared,
+                config.seed ^ ((epoch as u64) << 40) ^ ((t as u64 + 1) * 0x9E37_79B9_7F4A_7C15),
+            )
+        })?;
+        for w in workers {
+            w.report();
+        }
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let words = shared.done.load(Ordering::Relaxed);
+    drop(shared);
+    input.finish()?;
+    if let Some(m) = output {
+        m.finish()?;
+    }
+    if let Some(m) = nodes {
+        m.finish()?;
+    }
+    Ok(TrainStats {
+        words,
+        seconds,
+        words_per_sec: words as f64 / seconds.max(1e-9),
+        threads,
+    })
+}
+
+/// Input rows uniform in ±0.5/dim, as word2vec C; seeded, so one thread reproduces bit for bit.
+fn init_input(data: &mut [f32], dim: usize, seed: u64) {
+    let mut r = rng(seed ^ 0x1417_u64);
+    let half = 0.5 / dim as f32;
+    for x in data {
+        *x = r.random_range(-half..half);
+    }
+}
+
+/// What all worker threads share: the matrices (lock-free), the read-only tables, the word counter.
+struct Shared<'a> {
+    input: SharedMatrix<'a>,
+    output: Option<SharedMatrix<'a>>,
+    nodes: Option<SharedMatrix<'a>>,
+    vocab: &'a Vocab,
+    /// Keep probability ·2^32 per word (≥ 2^32 means always).
+    keep: Vec<u64>,
+    negatives: Option<AliasTable>,
+    huffman: Option<Huffman>,
+    sigmoid: Sigmoid,
+    config: &'a Word2VecConfig,
+    schedule: Schedule,
+    done: AtomicU64,
+    progress: &'a Progress,
+}
+
+/// Words a thread trains before it publishes its count and refreshes its learning rate, as in C.
+const REPORT_EVERY: u64 = 10_000;
+
+struct Worker<'a> {
+    s: &'a Shared<'a>,
+    rng: FastRng,
+    ids: Vec<u32>,
+    neu1: Vec<f32>,
+    neu1e: Vec<f32>,
+    unreported: u64,
+    lr: f32,
+}
+
+impl<'a> Worker<'a> {
+    fn new(s: &'a Shared<'a>, seed: u64) -> Self {
+        let dim = s.config.dim;
+        Worker {
+            s,
+            rng: rng(seed),
+            ids: Vec::with_capacity(1024),
+            neu1: vec![0.0; dim],
+            neu1e: vec![0.0; dim],
+            unreported: 0,
+            lr: s.schedule.lr(s.done.load(Ordering::Relaxed)),
+        }
+    }
+
+    fn report(&self) {
+        if self.unreported > 0 {
+            self.s.done.fetch_add(self.unreported, Ordering::Relaxed);
+            self.s.progress.inc(self.unreported, 0);
+        }
+    }
+
+    fn refresh(&mut self) {
+        let done = self.s.done.fetch_add(self.unreported, Ordering::Relaxed) + self.unreported;
+        self.s.progress.inc(self.unreported, 0);
+        self.unreported = 0;
+        self.lr = self.s.schedule.lr(done);
+        self.s.progress.set_message(format!("{:.6}", self.lr));
+    }
+
+    /// One (input row, target word) update: the hierarchical-softmax path of `target` and/or
+    /// `negative` draws, accumulating the input row's gradient in `neu1e`.
+    #[inline]
+    fn update_output(&mut self, h: &[f32], target: u32) {
+        let s = self.s;
+        let lr = self.lr;
+        if let (Some(hf), Some(nodes)) = (&s.huffman, &s.nodes) {
+            let t = target as usize;
+            for (&point, &code) in hf.points[t].iter().zip(&hf.codes[t]) {
+                let row = nodes.row_mut(point as usize);
+                let f = kernels::dot(h, row);
+                if f <= -kernels::MAX_EXP || f >= kernels::MAX_EXP {
+                    continue;
+                }
+                let g = (1.0 - code as f32 - s.sigmoid.get(f)) * lr;
+                kernels::axpy(g, row, &mut self.neu1e);
+                kernels::axpy(g, h, row);
+            }
+        }
+        if let (Some(neg), Some(out)) = (&s.negatives, &s.output) {
+            for d in 0..=s.config.negative {
+                let (word, label) = if d == 0 {
+                    (target, 1.0)
+                } else {
+                    let mut w = neg.sample(&mut self.rng) as u32;
+                    while w == target {
+                        w = neg.sample(&mut self.rng) as u32;
+                    }
+                    (w, 0.0)
+                };
+                let row = out.row_mut(word as usize);
+                let f = kernels::dot(h, row);
+                let g = (label - s.sigmoid.get(f)) * lr;
+                kernels::axpy(g, row, &mut self.neu1e);
+                kernels::axpy(g, h, row);
+            }
+        }
+    }
+
+    fn skipgram(&mut self) {
+        let s = self.s;
+        let n = self.ids.len();
+        for pos in 0..n {
+            let b = effective_window(&mut self.rng, s.config.window);
+            let centre = self.ids[pos];
+            for c in pos.saturating_sub(b)..(pos + b + 1).min(n) {
+                if c == pos {
+                    continue;
+                }
+                let context = self.ids[c] as usize;
+                self.neu1e.fill(0.0);
+                let h = s.input.row_mut(context);
+                self.update_output(h, centre);
+                kernels::axpy(1.0, &self.neu1e, h);
+            }
+        }
+    }
+
+    fn cbow(&mut self) {
+        let s = self.s;
+        let n = self.ids.len();
+        for pos in 0..n {
+            let b = effective_window(&mut self.rng, s.config.window);
+            let (lo, hi) = (pos.saturating_sub(b), (pos + b + 1).min(n));
+            let mut neu1 = std::mem::take(&mut self.neu1);
+            neu1.fill(0.0);
+            let mut cw = 0;
+            for c in lo..hi {
+                if c != pos {
+                    kernels::axpy(1.0, s.input.row(self.ids[c] as usize), &mut neu1);
+                    cw += 1;
+                }
+            }
+            if cw > 0 {
+                if s.config.cbow_mean {
+                    kernels::scale(1.0 / cw as f32, &mut neu1);
+                }
+                self.neu1e.fill(0.0);
+                self.update_output(&neu1, self.ids[pos]);
+                for c in lo..hi {
+                    if c != pos {
+                        kernels::axpy(1.0, &self.neu1e, s.input.row_mut(self.ids[c] as usize));
+                    }
+                }
+            }
+            self.neu1 = neu1;
+        }
+    }
+}
+
+impl SentenceSink for Worker<'_> {
+    fn sentence(&mut self, tokens: &[&str]) {
+        let s = self.s;
+        self.ids.clear();
+        for t in tokens {
+            if let Some(id) = s.vocab.id(t) {
+                self.unreported += 1;
+                if s.keep[id as usize] > (self.rng.next_u32() as u64) {
+                    self.ids.push(id);
+                }
+            }
+        }
+        if self.unreported >= REPORT_EVERY {
+            self.refresh();
+        }
+        match s.config.architecture {
+            Architecture::SkipGram => self.skipgram(),
+            Architecture::Cbow => self.cbow(),
+        }
+    }
+}

@@ -183,8 +183,9 @@ pub fn analogy(
                 Method::CosAdd => {
                     let mut qs = vec![0f32; chunk.len() * dim];
                     for (q, (_, [a, b, c, _])) in qs.chunks_exact_mut(dim).zip(chunk) {
-                        for k in 0..dim {
-                            q[k] = uv.row(*b)[k] - uv.row(*a)[k] + uv.row(*c)[k];
+                        let (ra, rb, rc) = (uv.row(*a), uv.row(*b), uv.row(*c));
+                        for (k, x) in q.iter_mut().enumerate() {
+                            *x = rb[k] - ra[k] + rc[k];
                         }
                     }
                     let sims = uv.cosines_seq(&qs);

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Side-by-side word2vec benchmark: wembed, fastText and gensim on one corpus, same settings, one run.
+
+usage: python3 benches/word2vec_compare.py [--corpus ../shared/corpora/mixed-en.txt.gz] [--threads 2]
+       [--archs skipgram,cbow] [--tools wembed,fasttext,gensim] [--out bench-out]
+
+Needs: cargo build --release; apt-get install fasttext; pip install gensim.
+All tools read the same decompressed text (fastText reads no gzip). Every output is evaluated by
+`wembed eval` (3CosAdd over the 30,000 most frequent words, case-insensitive, like gensim's
+evaluate_word_analogies; Spearman on wordsim353). words/s = corpus tokens x epochs / wall seconds
+of the whole command (vocabulary pass included), the same definition for every tool. Peak RSS from
+/usr/bin/time. Prints a Markdown table.
+"""
+import argparse, gzip, json, os, shutil, subprocess, sys, time
+
+ap = argparse.ArgumentParser()
+here = os.path.dirname(os.path.abspath(__file__))
+root = os.path.dirname(here)
+ap.add_argument("--corpus", default=os.path.join(root, "..", "shared", "corpora", "mixed-en.txt.gz"))
+ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--archs", default="skipgram,cbow")
+ap.add_argument("--tools", default="wembed,fasttext,gensim")
+ap.add_argument("--scaling", action="store_true", help="also time wembed skip-gram, 1 epoch, on 1 and 2 threads")
+ap.add_argument("--out", default=os.path.join(root, "bench-out"))
+ap.add_argument("--eval", default=os.path.join(root, "..", "shared", "eval"))
+a = ap.parse_args()
+wembed = os.path.join(root, "target", "release", "wembed")
+os.makedirs(a.out, exist_ok=True)
+
+text = os.path.join(a.out, "corpus.txt")
+if not os.path.exists(text):
+    with open(a.corpus, "rb") as f:
+        gz = f.read(2) == b"\x1f\x8b"
+    with (gzip.open if gz else open)(a.corpus, "rb") as src, open(text, "wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+tokens = 0
+with open(text, "rb") as f:
+    for line in f:
+        tokens += len(line.split())
+
+DIM, WS, NEG, EPOCH, MINC, T = 100, 5, 5, 5, 5, 1e-4
+LR = {"skipgram": 0.025, "cbow": 0.05}
+
+
+def timed(cmd, label):
+    rss = os.path.join(a.out, label + ".rss")
+    t0 = time.time()
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss] + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wall = time.time() - t0
+    if r.returncode != 0:
+        sys.exit(f"{label} failed: {r.stderr.decode()[-2000:]}")
+    with open(rss) as f:
+        kb = int(f.read().strip().splitlines()[-1])
+    return wall, kb / 1024 / 1024
+
+
+def evaluate(vectors):
+    r = subprocess.run([wembed, "eval", vectors, "--json",
+                        "--analogy", os.path.join(a.eval, "questions-words.txt"),
+                        "--similarity", os.path.join(a.eval, "wordsim353.tsv")],
+                       check=True, capture_output=True, text=True)
+    j = json.loads(r.stdout)
+    tot = j["analogy"]["total"]
+    sim = j["similarity"][0]["report"]
+    return 100.0 * tot["correct"] / max(tot["answered"], 1), 100.0 * tot["answered"] / tot["questions"], sim["spearman"], sim["used"]
+
+
+GENSIM = """
+import sys, logging
+from gensim.models import Word2Vec
+sg, lr, threads, out, text = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+m = Word2Vec(corpus_file=text, sg=sg, vector_size=%d, window=%d, negative=%d, sample=%g, min_count=%d,
+             epochs=%d, alpha=lr, workers=threads, hs=0)
+m.wv.save_word2vec_format(out, binary=True)
+""" % (DIM, WS, NEG, T, MINC, EPOCH)
+
+
+def run(tool, arch, threads=a.threads, epochs=EPOCH):
+    label = f"{tool}-{arch}-{threads}t-{epochs}e"
+    lr = LR[arch]
+    if tool == "wembed":
+        model = os.path.join(a.out, label)
+        cmd = [wembed, arch, text, "-o", model, "-q", "--threads", str(threads), "--dim", str(DIM), "--window", str(WS),
+               "--negative", str(NEG), "--epochs", str(epochs), "--min-count", str(MINC), "--sample", str(T), "--lr", str(lr)]
+        vec = model
+    elif tool == "fasttext":
+        prefix = os.path.join(a.out, label)
+        cmd = ["fasttext", arch, "-input", text, "-output", prefix, "-minn", "0", "-maxn", "0", "-dim", str(DIM),
+               "-ws", str(WS), "-neg", str(NEG), "-epoch", str(epochs), "-minCount", str(MINC), "-t", str(T),
+               "-lr", str(lr), "-thread", str(threads), "-verbose", "0"]
+        vec = prefix + ".vec"
+    else:
+        vec = os.path.join(a.out, label + ".bin")
+        cmd = [sys.executable, "-c", GENSIM, "1" if arch == "skipgram" else "0", str(lr), str(threads), vec, text]
+    wall, gib = timed(cmd, label)
+    return label, wall, tokens * epochs / wall, gib, vec
+
+
+rows = []
+for arch in a.archs.split(","):
+    for tool in a.tools.split(","):
+        label, wall, wps, gib, vec = run(tool, arch)
+        acc, cov, rho, pairs = evaluate(vec)
+        rows.append((tool, arch, wall, wps, gib, acc, cov, rho, pairs))
+        print(f"done {label}: {wall:.1f} s", file=sys.stderr, flush=True)
+
+print(f"corpus: {a.corpus} ({tokens:,} tokens); dim {DIM}, window {WS}, negative {NEG}, sample {T}, "
+      f"min-count {MINC}, epochs {EPOCH}, lr 0.025 skip-gram / 0.05 CBOW, {a.threads} threads\n")
+print("| tool | model | wall s | words/s | peak RSS GiB | analogy % (3CosAdd, top 30k) | coverage % | wordsim353 rho | pairs |")
+print("|---|---|---|---|---|---|---|---|---|")
+for tool, arch, wall, wps, gib, acc, cov, rho, pairs in rows:
+    print(f"| {tool} | {arch} | {wall:.1f} | {wps:,.0f} | {gib:.2f} | {acc:.2f} | {cov:.1f} | {rho:.4f} | {pairs} |")
+
+if a.scaling:
+    print("\nThread scaling, wembed skip-gram, 1 epoch:\n")
+    print("| threads | wall s | words/s | speed-up |")
+    print("|---|---|---|---|")
+    base = None
+    for t in (1, 2):
+        _, wall, wps, _, _ = run("wembed", "skipgram", threads=t, epochs=1)
+        base = base or wps
+        print(f"| {t} | {wall:.1f} | {wps:,.0f} | {wps / base:.2f} |")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Side-by-side word2vec benchmark: wembed, fastText and gensim on one corpus, same settings, one run.
 
-usage: python3 benches/word2vec_compare.py [--corpus ../shared/corpora/mixed-en.txt.gz] [--threads 2]
+usage: python3 benches/word2vec_compare.py [--corpus ../shared/corpora/mixed-en.txt.gz] [--threads 2] [--repeat 3]
        [--archs skipgram,cbow] [--tools wembed,fasttext,gensim] [--out bench-out]
 
 Needs: cargo build --release; apt-get install fasttext; pip install gensim.
@@ -20,11 +20,13 @@ ap.add_argument("--corpus", default=os.path.join(root, "..", "shared", "corpora"
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--archs", default="skipgram,cbow")
 ap.add_argument("--tools", default="wembed,fasttext,gensim")
+ap.add_argument("--repeat", type=int, default=1, help="runs per tool and model; the table shows medians and ranges")
 ap.add_argument("--scaling", action="store_true", help="also time wembed skip-gram, 1 epoch, on 1 and 2 threads")
 ap.add_argument("--out", default=os.path.join(root, "bench-out"))
+ap.add_argument("--wembed", default=os.path.join(root, "target", "release", "wembed"))
 ap.add_argument("--eval", default=os.path.join(root, "..", "shared", "eval"))
 a = ap.parse_args()
-wembed = os.path.join(root, "target", "release", "wembed")
+wembed = a.wembed
 os.makedirs(a.out, exist_ok=True)
 
 text = os.path.join(a.out, "corpus.txt")
@@ -75,8 +77,8 @@ m.wv.save_word2vec_format(out, binary=True)
 """ % (DIM, WS, NEG, T, MINC, EPOCH)
 
 
-def run(tool, arch, threads=a.threads, epochs=EPOCH):
-    label = f"{tool}-{arch}-{threads}t-{epochs}e"
+def run(tool, arch, threads=a.threads, epochs=EPOCH, rep=0):
+    label = f"{tool}-{arch}-{threads}t-{epochs}e-r{rep}"
     lr = LR[arch]
     if tool == "wembed":
         model = os.path.join(a.out, label)
@@ -96,20 +98,39 @@ def run(tool, arch, threads=a.threads, epochs=EPOCH):
     return label, wall, tokens * epochs / wall, gib, vec
 
 
+import statistics
+
+
+def med(xs):
+    return statistics.median(xs)
+
+
+def rng(xs, fmt):
+    return "" if len(xs) < 2 else f" ({fmt.format(min(xs))}–{fmt.format(max(xs))})"
+
+
 rows = []
 for arch in a.archs.split(","):
-    for tool in a.tools.split(","):
-        label, wall, wps, gib, vec = run(tool, arch)
-        acc, cov, rho, pairs = evaluate(vec)
-        rows.append((tool, arch, wall, wps, gib, acc, cov, rho, pairs))
-        print(f"done {label}: {wall:.1f} s", file=sys.stderr, flush=True)
+    runs = {tool: [] for tool in a.tools.split(",")}
+    for rep in range(a.repeat):
+        # Tools interleaved within each repetition, so drift in machine load hits all of them alike.
+        for tool in runs:
+            label, wall, wps, gib, vec = run(tool, arch, rep=rep)
+            acc, cov, rho, pairs = evaluate(vec)
+            runs[tool].append((wall, wps, gib, acc, cov, rho, pairs))
+            print(f"done {label}: {wall:.1f} s, analogy {acc:.2f}, rho {rho:.4f}", file=sys.stderr, flush=True)
+    for tool, rs in runs.items():
+        rows.append((tool, arch, rs))
 
-print(f"corpus: {a.corpus} ({tokens:,} tokens); dim {DIM}, window {WS}, negative {NEG}, sample {T}, "
-      f"min-count {MINC}, epochs {EPOCH}, lr 0.025 skip-gram / 0.05 CBOW, {a.threads} threads\n")
+print(f"corpus: {os.path.basename(a.corpus)} ({tokens:,} tokens); dim {DIM}, window {WS}, negative {NEG}, sample {T}, "
+      f"min-count {MINC}, epochs {EPOCH}, lr 0.025 skip-gram / 0.05 CBOW, {a.threads} threads; "
+      f"{a.repeat} run(s) per row: median (min–max)\n")
 print("| tool | model | wall s | words/s | peak RSS GiB | analogy % (3CosAdd, top 30k) | coverage % | wordsim353 rho | pairs |")
 print("|---|---|---|---|---|---|---|---|---|")
-for tool, arch, wall, wps, gib, acc, cov, rho, pairs in rows:
-    print(f"| {tool} | {arch} | {wall:.1f} | {wps:,.0f} | {gib:.2f} | {acc:.2f} | {cov:.1f} | {rho:.4f} | {pairs} |")
+for tool, arch, rs in rows:
+    col = lambda i: [r[i] for r in rs]
+    print(f"| {tool} | {arch} | {med(col(0)):.1f}{rng(col(0), '{:.1f}')} | {med(col(1)):,.0f} | {max(col(2)):.2f} | "
+          f"{med(col(3)):.2f}{rng(col(3), '{:.2f}')} | {med(col(4)):.1f} | {med(col(5)):.4f}{rng(col(5), '{:.4f}')} | {rs[0][6]} |")
 
 if a.scaling:
     print("\nThread scaling, wembed skip-gram, 1 epoch:\n")

@@ -8,7 +8,7 @@ use wembed::eval::{self, Method};
 use wembed::model;
 use wembed::progress::Progress;
 use wembed::synth::{Language, SynthOptions};
-use wembed::vectors::Embeddings;
+use wembed::vectors::{self, Dtype, Embeddings, Format};
 use wembed::vocab::{Vocab, VocabOptions};
 use wembed::word2vec::{self, Architecture, Word2VecConfig};
 
@@ -35,6 +35,59 @@ enum Command {
     Cbow(TrainArgs),
     /// Evaluate vectors: analogies (questions-words.txt) and word-pair similarity (wordsim353).
     Eval(EvalArgs),
+    /// Write a model's vectors in another format (word2vec, GloVe, fastText .vec, npy, safetensors).
+    Export(ExportArgs),
+    /// The nearest words (cosine) to each given word.
+    Neighbors(NeighborsArgs),
+    /// Words that complete "A is to B as C is to ?" (3CosAdd).
+    Analogy(AnalogyArgs),
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// A model folder, or any vectors file `eval` reads.
+    model: PathBuf,
+    /// word2vec-bin, word2vec-text, glove-text, fasttext-vec, npy or safetensors.
+    #[arg(long, short = 'f')]
+    format: String,
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    output: PathBuf,
+    /// input (word vectors), output (context vectors) or sum (model folders only).
+    #[arg(long, default_value = "input")]
+    which: String,
+    /// Scale every row to unit length.
+    #[arg(long)]
+    normalize: bool,
+    /// Only the N most frequent words.
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// f32 or f16 (npy and safetensors).
+    #[arg(long, default_value = "f32")]
+    dtype: String,
+}
+
+#[derive(Args)]
+struct NeighborsArgs {
+    vectors: PathBuf,
+    #[arg(required = true)]
+    words: Vec<String>,
+    /// How many neighbours.
+    #[arg(short = 'k', default_value_t = 10)]
+    k: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct AnalogyArgs {
+    vectors: PathBuf,
+    a: String,
+    b: String,
+    c: String,
+    #[arg(short = 'k', default_value_t = 10)]
+    k: usize,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -182,6 +235,9 @@ fn main() -> ExitCode {
         Command::Skipgram(a) => train_word2vec(a, Architecture::SkipGram),
         Command::Cbow(a) => train_word2vec(a, Architecture::Cbow),
         Command::Eval(a) => eval(a),
+        Command::Export(a) => export(a),
+        Command::Neighbors(a) => neighbors(a),
+        Command::Analogy(a) => analogy(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -414,6 +470,105 @@ fn eval(a: EvalArgs) -> anyhow::Result<()> {
     if a.json {
         json.insert("similarity".into(), sims.into());
         println!("{}", serde_json::Value::Object(json));
+    }
+    Ok(())
+}
+
+fn export(a: ExportArgs) -> anyhow::Result<()> {
+    let format: Format = a.format.parse()?;
+    let dtype = match a.dtype.as_str() {
+        "f32" => Dtype::F32,
+        "f16" => Dtype::F16,
+        d => anyhow::bail!("unknown --dtype {d:?} (f32 or f16)"),
+    };
+    let which = match a.which.as_str() {
+        "input" => model::Which::Input,
+        "output" => model::Which::Output,
+        "sum" => model::Which::Sum,
+        w => anyhow::bail!("unknown --which {w:?} (input, output or sum)"),
+    };
+    let (base, add) = if a.model.is_dir() {
+        model::load(&a.model, which)?
+    } else if which == model::Which::Input {
+        (Embeddings::load(&a.model)?, None)
+    } else {
+        anyhow::bail!("--which {} needs a model folder", a.which);
+    };
+    let view = vectors::View::new(&base, add.as_ref(), a.limit, a.normalize)?;
+    vectors::export(&view, format, dtype, &a.output)?;
+    eprintln!(
+        "wembed: exported {} words x {} to {} ({})",
+        vectors::Rows::len(&view),
+        base.dim(),
+        a.output.display(),
+        a.format
+    );
+    Ok(())
+}
+
+fn print_neighbours(
+    title: &str,
+    found: &[(String, f32)],
+    json: bool,
+    out: &mut Vec<serde_json::Value>,
+) {
+    if json {
+        out.push(serde_json::json!({"query": title, "neighbors": found.iter().map(|(w, s)| serde_json::json!({"word": w, "cosine": s})).collect::<Vec<_>>()}));
+    } else {
+        println!("{title}");
+        for (w, s) in found {
+            println!("  {s:.4}  {w}");
+        }
+    }
+}
+
+fn neighbors(a: NeighborsArgs) -> anyhow::Result<()> {
+    let emb = Embeddings::load(&a.vectors)?;
+    let uv = eval::UnitVectors::new(&emb, None);
+    let mut out = Vec::new();
+    for w in &a.words {
+        let id = uv.id(w).ok_or_else(|| {
+            anyhow::anyhow!("{w:?} is not in the vocabulary of {}", a.vectors.display())
+        })?;
+        let found: Vec<(String, f32)> = uv
+            .nearest(uv.row(id), a.k, &[id])
+            .into_iter()
+            .map(|(i, s)| (uv.word(i).to_string(), s))
+            .collect();
+        print_neighbours(w, &found, a.json, &mut out);
+    }
+    if a.json {
+        println!("{}", serde_json::Value::from(out));
+    }
+    Ok(())
+}
+
+fn analogy(a: AnalogyArgs) -> anyhow::Result<()> {
+    let emb = Embeddings::load(&a.vectors)?;
+    let uv = eval::UnitVectors::new(&emb, None);
+    let id = |w: &str| {
+        uv.id(w).ok_or_else(|| {
+            anyhow::anyhow!("{w:?} is not in the vocabulary of {}", a.vectors.display())
+        })
+    };
+    let (ia, ib, ic) = (id(&a.a)?, id(&a.b)?, id(&a.c)?);
+    let q: Vec<f32> = (0..emb.dim())
+        .map(|k| uv.row(ib)[k] - uv.row(ia)[k] + uv.row(ic)[k])
+        .collect();
+    let found: Vec<(String, f32)> = uv
+        .nearest(&q, a.k, &[ia, ib, ic])
+        .into_iter()
+        .map(|(i, s)| (uv.word(i).to_string(), s))
+        .collect();
+    let mut out = Vec::new();
+    print_neighbours(
+        &format!("{} : {} :: {} : ?", a.a, a.b, a.c),
+        &found,
+        a.json,
+        &mut out,
+    );
+    if a.json {
+        println!("{}", serde_json::Value::from(out));
     }
     Ok(())
 }

@@ -38,10 +38,33 @@ pub fn write_config(dir: &Path, mut value: serde_json::Value) -> Result<()> {
 /// Writes `vectors.bin` (word2vec binary) from the folder's `input.npy` and `vocab.txt`.
 pub fn write_vectors_bin(dir: &Path) -> Result<()> {
     let emb = Embeddings::load_npy(&dir.join(INPUT), &dir.join(VOCAB))?;
-    let rows = emb
-        .words
-        .iter()
-        .enumerate()
-        .map(|(i, w)| (w.as_str(), emb.row(i)));
-    word2vec::write_binary(&dir.join(VECTORS_BIN), emb.dim(), rows)
+    word2vec::write_binary(&dir.join(VECTORS_BIN), &emb)
+}
+
+pub const OUTPUT: &str = "output.npy";
+
+/// Which matrix of a model folder to use: word vectors, context vectors, or their sum (GloVe's
+/// W + W~, and sometimes better for word2vec too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Which {
+    Input,
+    Output,
+    Sum,
+}
+
+/// The matrices `which` asks for: the first to read rows from, the second (for `Sum`) to add.
+pub fn load(dir: &Path, which: Which) -> Result<(Embeddings, Option<Embeddings>)> {
+    let vocab = dir.join(VOCAB);
+    let open = |name: &str| -> Result<Embeddings> {
+        let path = dir.join(name);
+        if !path.exists() {
+            return Err(Error::bad_file(dir, format!("model folder has no {name}")));
+        }
+        Embeddings::load_npy(&path, &vocab)
+    };
+    Ok(match which {
+        Which::Input => (open(INPUT)?, None),
+        Which::Output => (open(OUTPUT)?, None),
+        Which::Sum => (open(INPUT)?, Some(open(OUTPUT)?)),
+    })
 }

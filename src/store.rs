@@ -22,7 +22,14 @@ compile_error!("the .npy matrices are little-endian f32, mapped without conversi
 
 /// The NPY v1.0 header for a `rows × cols` little-endian f32 C-order matrix.
 pub fn npy_header(rows: usize, cols: usize) -> Vec<u8> {
-    let dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    npy_header_typed(rows, cols, NpyDtype::F32)
+}
+
+/// The NPY v1.0 header for a `rows × cols` little-endian C-order matrix of `dtype`.
+pub fn npy_header_typed(rows: usize, cols: usize, dtype: NpyDtype) -> Vec<u8> {
+    let descr = dtype.descr();
+    let dict =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
     // magic(6) + version(2) + header_len(2) + dict + padding + '\n', a multiple of ALIGN.
     let unpadded = MAGIC.len() + 4 + dict.len() + 1;
     let total = unpadded.div_ceil(ALIGN) * ALIGN;
@@ -37,16 +44,40 @@ pub fn npy_header(rows: usize, cols: usize) -> Vec<u8> {
     h
 }
 
-/// Shape and data offset of an `.npy` file holding a 2-D `<f4` C-order array.
+/// Element types wembed reads and writes: float32, and float16 for compact exports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NpyDtype {
+    F32,
+    F16,
+}
+
+impl NpyDtype {
+    pub fn size(self) -> usize {
+        match self {
+            NpyDtype::F32 => 4,
+            NpyDtype::F16 => 2,
+        }
+    }
+
+    fn descr(self) -> &'static str {
+        match self {
+            NpyDtype::F32 => "<f4",
+            NpyDtype::F16 => "<f2",
+        }
+    }
+}
+
+/// Shape, element type and data offset of an `.npy` file holding a 2-D C-order array.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NpyLayout {
     pub rows: usize,
     pub cols: usize,
     pub offset: usize,
+    pub dtype: NpyDtype,
 }
 
-/// Parses an NPY header (v1, v2 or v3) and checks it describes a 2-D little-endian f32 C-order
-/// matrix that fits in `file_len` bytes.
+/// Parses an NPY header (v1, v2 or v3) and checks it describes a 2-D little-endian f32 or f16
+/// C-order matrix that fills exactly `file_len` bytes.
 pub fn parse_npy_header(bytes: &[u8], file_len: u64) -> std::result::Result<NpyLayout, String> {
     if bytes.len() < 10 || &bytes[..6] != MAGIC {
         return Err("not an .npy file (bad magic)".into());
@@ -77,12 +108,16 @@ pub fn parse_npy_header(bytes: &[u8], file_len: u64) -> std::result::Result<NpyL
         Ok(dict[at + k.len()..].trim_start())
     };
     let descr = field("descr")?;
-    if !(descr.starts_with("'<f4'") || descr.starts_with("'float32'")) {
+    let dtype = if descr.starts_with("'<f4'") {
+        NpyDtype::F32
+    } else if descr.starts_with("'<f2'") {
+        NpyDtype::F16
+    } else {
         return Err(format!(
-            "dtype {} is not little-endian float32",
+            "dtype {} is not little-endian float32 or float16",
             descr.split(',').next().unwrap_or("?")
         ));
-    }
+    };
     if !field("fortran_order")?.starts_with("False") {
         return Err("Fortran-order arrays are not supported".into());
     }
@@ -105,7 +140,7 @@ pub fn parse_npy_header(bytes: &[u8], file_len: u64) -> std::result::Result<NpyL
     };
     let need = rows
         .checked_mul(cols)
-        .and_then(|n| n.checked_mul(4))
+        .and_then(|n| n.checked_mul(dtype.size()))
         .and_then(|n| n.checked_add(offset))
         .ok_or("shape overflows")?;
     if (need as u64) != file_len {
@@ -113,10 +148,15 @@ pub fn parse_npy_header(bytes: &[u8], file_len: u64) -> std::result::Result<NpyL
             "file is {file_len} bytes but shape ({rows}, {cols}) needs {need}"
         ));
     }
-    if offset % 4 != 0 {
-        return Err("data offset is not 4-byte aligned".into());
+    if offset % dtype.size() != 0 {
+        return Err("data offset is not aligned to the element size".into());
     }
-    Ok(NpyLayout { rows, cols, offset })
+    Ok(NpyLayout {
+        rows,
+        cols,
+        offset,
+        dtype,
+    })
 }
 
 /// A matrix file open for writing through a mapping: created under a temporary name, renamed into
@@ -162,6 +202,7 @@ impl MatrixFile {
                 rows,
                 cols,
                 offset: header.len(),
+                dtype: NpyDtype::F32,
             },
             tmp: Some(tmp),
             path: path.to_path_buf(),
@@ -238,8 +279,11 @@ impl NpyMatrix {
         let mmap = hogwild::map(&file).map_err(|e| Error::io(path, e))?;
         let layout =
             parse_npy_header(&mmap, mmap.len() as u64).map_err(|m| Error::bad_file(path, m))?;
-        if (layout.offset % 4) != 0 {
-            return Err(Error::bad_file(path, "misaligned data"));
+        if layout.dtype != NpyDtype::F32 {
+            return Err(Error::bad_file(
+                path,
+                "float16 matrix: load it through vectors::Embeddings",
+            ));
         }
         Ok(NpyMatrix { mmap, layout })
     }

@@ -245,7 +245,7 @@ impl Vocab {
         })
     }
 
-    /// Reads `vocab.txt`; any malformed line is an error naming its line number.
+    /// Reads `vocab.txt`, keeping its line order; any malformed line is an error naming its line.
     pub fn load(path: &Path) -> Result<Vocab> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let mut r = BufReader::new(file);
@@ -298,10 +298,7 @@ impl Vocab {
         if entries.is_empty() {
             return Err(Error::bad_file(path, "vocabulary file is empty"));
         }
-        entries.sort_by(|a, b| {
-            b.1.cmp(&a.1)
-                .then_with(|| a.0.as_bytes().cmp(b.0.as_bytes()))
-        });
+        // File order is the row order of the matrices beside it: keep it as written.
         Ok(Self::from_sorted(entries))
     }
 }

@@ -106,7 +106,7 @@ fn corrupt_npy_files_are_errors() {
         (b"hello world, not npy".to_vec(), "bad magic"),
         (good[..good.len() - 4].to_vec(), "needs"),
         (good.iter().copied().chain([0, 0, 0, 0]).collect(), "needs"),
-        (swap("<f4", "<f8"), "not little-endian float32"),
+        (swap("<f4", "<f8"), "not little-endian float32 or float16"),
         (swap("(3, 2)", "(6,)  "), "2-D"),
         (swap("False", "True "), "Fortran"),
         (good[..9].to_vec(), "bad magic"),

@@ -155,34 +155,43 @@ fn malformed_vector_files_are_one_line_errors() {
 }
 
 #[test]
-fn word2vec_text_and_binary_round_trip_unicode_words() {
+fn every_format_round_trips_unicode_words() {
+    use wembed::vectors::{export, Dtype, Format, Matrix};
     let d = tmp();
-    let words = ["the", "café", "東京", "🙂"];
-    let rows: Vec<Vec<f32>> = (0..4)
-        .map(|i| (0..3).map(|k| (i * 3 + k) as f32 / 7.0 - 0.5).collect())
+    let words: Vec<String> = ["the", "café", "東京", "🙂"].map(String::from).to_vec();
+    let data: Vec<f32> = (0..12).map(|i| i as f32 / 7.0 - 0.5).collect();
+    let e = Embeddings {
+        words: words.clone(),
+        counts: Some(vec![9, 5, 5, 1]),
+        matrix: Matrix::Owned {
+            data: data.clone(),
+            cols: 3,
+        },
+    };
+    let f16: Vec<f32> = data
+        .iter()
+        .map(|x| half::f16::from_f32(*x).to_f32())
         .collect();
-    let it = || words.iter().zip(&rows).map(|(w, r)| (*w, r.as_slice()));
-    for (name, write_it) in [
-        (
-            "v.bin",
-            Box::new(|p: &std::path::Path| wembed::vectors::word2vec::write_binary(p, 3, it()))
-                as Box<dyn Fn(&std::path::Path) -> wembed::Result<()>>,
-        ),
-        (
-            "v.txt",
-            Box::new(|p: &std::path::Path| wembed::vectors::word2vec::write_text(p, 3, it(), true)),
-        ),
-        (
-            "v.glove",
-            Box::new(|p: &std::path::Path| {
-                wembed::vectors::word2vec::write_text(p, 3, it(), false)
-            }),
-        ),
-    ] {
+    let cases = [
+        ("a/v.bin", Format::Word2VecBin, Dtype::F32, &data),
+        ("b/v.txt", Format::Word2VecText, Dtype::F32, &data),
+        ("c/v.vec", Format::FastTextVec, Dtype::F32, &data),
+        ("d/v.glove", Format::GloveText, Dtype::F32, &data),
+        ("e/v.npy", Format::Npy, Dtype::F32, &data),
+        ("f/v.npy", Format::Npy, Dtype::F16, &f16),
+        ("g/v.safetensors", Format::Safetensors, Dtype::F32, &data),
+        ("h/v.safetensors", Format::Safetensors, Dtype::F16, &f16),
+    ];
+    for (name, format, dtype, want) in cases {
         let path = p(&d, name);
-        write_it(&path).unwrap();
-        let e = Embeddings::load(&path).unwrap();
-        assert_eq!(e.words, words, "{name}");
-        assert_eq!(e.matrix.data(), rows.concat().as_slice(), "{name}");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        export(&e, format, dtype, &path).unwrap();
+        let back = Embeddings::load(&path).unwrap();
+        assert_eq!(back.words, words, "{name}");
+        assert_eq!(back.matrix.data(), want.as_slice(), "{name}");
     }
+    let err = export(&e, Format::Word2VecBin, Dtype::F16, &p(&d, "x.bin"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("f16 is for npy and safetensors"), "{err}");
 }

@@ -1,15 +1,18 @@
 //! Word vectors as users hold them: a word list and a matrix, read from and written to the formats
-//! other tools use. One file per format; this file holds the type and format detection.
+//! other tools use. One file per format; this file holds the types, format detection and export.
 
+pub mod npy;
+pub mod safetensors;
 pub mod word2vec;
 
 use crate::error::{Error, Result};
+use crate::kernels;
 use crate::store::NpyMatrix;
 use crate::vocab::Vocab;
 use std::io::Read;
 use std::path::Path;
 
-/// Row storage: owned after parsing a text or binary file, mapped for `.npy`.
+/// Row storage: owned after parsing a file, mapped for float32 `.npy`.
 pub enum Matrix {
     Owned { data: Vec<f32>, cols: usize },
     Mapped(NpyMatrix),
@@ -36,10 +39,44 @@ impl Matrix {
     }
 }
 
-/// Words (in file order: most frequent first for every format wembed writes) and their vectors.
+/// Words (in file order: most frequent first for every format wembed writes), their counts when
+/// the source has them, and their vectors.
 pub struct Embeddings {
     pub words: Vec<String>,
+    pub counts: Option<Vec<u64>>,
     pub matrix: Matrix,
+}
+
+/// What a writer needs: `len` rows of `dim` values, each with its word. Writers pull rows one at a
+/// time, so an export never needs a second copy of a mapped matrix.
+pub trait Rows {
+    fn len(&self) -> usize;
+    fn dim(&self) -> usize;
+    fn word(&self, i: usize) -> &str;
+    /// Count of word i, if known (written to `vocab.txt` beside npy and safetensors exports).
+    fn count(&self, i: usize) -> Option<u64>;
+    fn row_into(&self, i: usize, out: &mut [f32]);
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Rows for Embeddings {
+    fn len(&self) -> usize {
+        self.words.len()
+    }
+    fn dim(&self) -> usize {
+        self.matrix.cols()
+    }
+    fn word(&self, i: usize) -> &str {
+        &self.words[i]
+    }
+    fn count(&self, i: usize) -> Option<u64> {
+        self.counts.as_ref().map(|c| c[i])
+    }
+    fn row_into(&self, i: usize, out: &mut [f32]) {
+        out.copy_from_slice(self.matrix.row(i));
+    }
 }
 
 impl Embeddings {
@@ -60,8 +97,8 @@ impl Embeddings {
     }
 
     /// Loads vectors, telling the format from the content: a wembed model folder, `.npy` with a
-    /// `vocab.txt` beside it, word2vec binary or text (with a `count dim` header), or GloVe text
-    /// (no header).
+    /// `vocab.txt` beside it, safetensors, word2vec binary or text (with a `count dim` header), or
+    /// GloVe text (no header).
     pub fn load(path: &Path) -> Result<Embeddings> {
         let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         if meta.is_dir() {
@@ -73,31 +110,161 @@ impl Embeddings {
             .take(1 << 16)
             .read_to_end(&mut head)
             .map_err(|e| Error::io(path, e))?;
+        if head.is_empty() {
+            return Err(Error::bad_file(path, "file is empty"));
+        }
         if head.starts_with(b"\x93NUMPY") {
-            let vocab = path.with_file_name("vocab.txt");
-            return Self::load_npy(path, &vocab);
+            return Self::load_npy(path, &npy::vocab_path(path));
+        }
+        if safetensors::looks_like(&head) {
+            return safetensors::read(path);
         }
         word2vec::read(path, &head)
     }
 
     /// A `.npy` matrix whose rows are the words of a `vocab.txt`, in order.
-    pub fn load_npy(npy: &Path, vocab: &Path) -> Result<Embeddings> {
-        let m = NpyMatrix::open(npy)?;
+    pub fn load_npy(npy_path: &Path, vocab: &Path) -> Result<Embeddings> {
         let v = Vocab::load(vocab)?;
-        if v.len() != m.rows() {
+        let matrix = npy::read(npy_path)?;
+        let rows = matrix.data().len() / matrix.cols().max(1);
+        if v.len() != rows {
             return Err(Error::bad_file(
-                npy,
-                format!(
-                    "{} rows but {} has {} words",
-                    m.rows(),
-                    vocab.display(),
-                    v.len()
-                ),
+                npy_path,
+                format!("{rows} rows but {} has {} words", vocab.display(), v.len()),
             ));
         }
         Ok(Embeddings {
             words: v.words().to_vec(),
-            matrix: Matrix::Mapped(m),
+            counts: Some(v.counts().to_vec()),
+            matrix,
         })
     }
+}
+
+/// File formats of `wembed export`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Word2VecBin,
+    Word2VecText,
+    GloveText,
+    FastTextVec,
+    Npy,
+    Safetensors,
+}
+
+impl std::str::FromStr for Format {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Format> {
+        Ok(match s {
+            "word2vec-bin" => Format::Word2VecBin,
+            "word2vec-text" => Format::Word2VecText,
+            "glove-text" => Format::GloveText,
+            "fasttext-vec" => Format::FastTextVec,
+            "npy" => Format::Npy,
+            "safetensors" => Format::Safetensors,
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "unknown format {s:?}: word2vec-bin, word2vec-text, glove-text, fasttext-vec, npy or safetensors"
+                )))
+            }
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dtype {
+    F32,
+    F16,
+}
+
+/// Rows of one or two matrices (summed), cut to the first `limit` and optionally unit length.
+pub struct View<'a> {
+    pub base: &'a Embeddings,
+    pub add: Option<&'a Embeddings>,
+    pub limit: usize,
+    pub normalize: bool,
+}
+
+impl<'a> View<'a> {
+    pub fn new(
+        base: &'a Embeddings,
+        add: Option<&'a Embeddings>,
+        limit: Option<usize>,
+        normalize: bool,
+    ) -> Result<Self> {
+        if let Some(o) = add {
+            if o.dim() != base.dim() || o.len() != base.len() {
+                return Err(Error::Invalid(format!(
+                    "cannot add matrices of shapes ({}, {}) and ({}, {})",
+                    base.len(),
+                    base.dim(),
+                    o.len(),
+                    o.dim()
+                )));
+            }
+        }
+        let limit = limit.map_or(base.len(), |l| l.min(base.len()));
+        Ok(View {
+            base,
+            add,
+            limit,
+            normalize,
+        })
+    }
+}
+
+impl Rows for View<'_> {
+    fn len(&self) -> usize {
+        self.limit
+    }
+    fn dim(&self) -> usize {
+        self.base.dim()
+    }
+    fn word(&self, i: usize) -> &str {
+        &self.base.words[i]
+    }
+    fn count(&self, i: usize) -> Option<u64> {
+        self.base.count(i)
+    }
+    fn row_into(&self, i: usize, out: &mut [f32]) {
+        out.copy_from_slice(self.base.row(i));
+        if let Some(o) = self.add {
+            kernels::axpy(1.0, o.row(i), out);
+        }
+        if self.normalize {
+            kernels::normalize(out);
+        }
+    }
+}
+
+/// Writes `rows` to `path` in `format`, through a temporary file renamed at the end.
+pub fn export(rows: &dyn Rows, format: Format, dtype: Dtype, path: &Path) -> Result<()> {
+    if rows.is_empty() {
+        return Err(Error::Invalid("nothing to export: no rows".into()));
+    }
+    if dtype == Dtype::F16 && !matches!(format, Format::Npy | Format::Safetensors) {
+        return Err(Error::Invalid(
+            "--dtype f16 is for npy and safetensors; text and word2vec binary are float32".into(),
+        ));
+    }
+    match format {
+        Format::Word2VecBin => word2vec::write_binary(path, rows),
+        Format::Word2VecText | Format::FastTextVec => word2vec::write_text(path, rows, true),
+        Format::GloveText => word2vec::write_text(path, rows, false),
+        Format::Npy => npy::write(path, rows, dtype),
+        Format::Safetensors => safetensors::write(path, rows, dtype),
+    }
+}
+
+/// `vocab.txt` for exports whose matrix has no words inside: counts when known, else 0. Row order
+/// is the file's line order, which `Vocab::load` keeps.
+pub(crate) fn write_vocab(path: &Path, rows: &dyn Rows) -> Result<()> {
+    crate::atomic::write_file(path, |f| {
+        use std::io::Write;
+        let mut w = std::io::BufWriter::new(f);
+        for i in 0..rows.len() {
+            writeln!(w, "{}\t{}", rows.word(i), rows.count(i).unwrap_or(0))?;
+        }
+        w.flush()
+    })
 }

@@ -4,23 +4,22 @@
 //! Binary: `"V dim\n"`, then per word the word, a space, dim little-endian f32, and (by the C tool's
 //! habit) a newline that readers must skip. Text: the header, then `word x1 ... xdim` per line.
 
-use super::{Embeddings, Matrix};
+use super::{Embeddings, Matrix, Rows};
 use crate::error::{Error, Result};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 
 /// Writes word2vec binary through a temporary file renamed at the end.
-pub fn write_binary<'a, I>(path: &Path, dim: usize, rows: I) -> Result<()>
-where
-    I: ExactSizeIterator<Item = (&'a str, &'a [f32])>,
-{
+pub fn write_binary(path: &Path, rows: &dyn Rows) -> Result<()> {
     crate::atomic::write_file(path, |f| {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-        writeln!(w, "{} {}", rows.len(), dim)?;
-        for (word, row) in rows {
-            w.write_all(word.as_bytes())?;
+        writeln!(w, "{} {}", rows.len(), rows.dim())?;
+        let mut row = vec![0f32; rows.dim()];
+        for i in 0..rows.len() {
+            rows.row_into(i, &mut row);
+            w.write_all(rows.word(i).as_bytes())?;
             w.write_all(b" ")?;
-            for x in row {
+            for x in &row {
                 w.write_all(&x.to_le_bytes())?;
             }
             w.write_all(b"\n")?;
@@ -29,20 +28,19 @@ where
     })
 }
 
-/// Writes word2vec text (`header = true`) or GloVe text (`false`), values in shortest round-trip
-/// form so reading them back gives the same f32 bits.
-pub fn write_text<'a, I>(path: &Path, dim: usize, rows: I, header: bool) -> Result<()>
-where
-    I: ExactSizeIterator<Item = (&'a str, &'a [f32])>,
-{
+/// Writes word2vec text (`header = true`, also fastText's `.vec`) or GloVe text (`false`), values
+/// in shortest round-trip form so reading them back gives the same f32 bits.
+pub fn write_text(path: &Path, rows: &dyn Rows, header: bool) -> Result<()> {
     crate::atomic::write_file(path, |f| {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
         if header {
-            writeln!(w, "{} {}", rows.len(), dim)?;
+            writeln!(w, "{} {}", rows.len(), rows.dim())?;
         }
-        for (word, row) in rows {
-            w.write_all(word.as_bytes())?;
-            for x in row {
+        let mut row = vec![0f32; rows.dim()];
+        for i in 0..rows.len() {
+            rows.row_into(i, &mut row);
+            w.write_all(rows.word(i).as_bytes())?;
+            for x in &row {
                 write!(w, " {x}")?;
             }
             w.write_all(b"\n")?;
@@ -191,6 +189,7 @@ fn read_text(path: &Path, header: Option<(usize, usize)>) -> Result<Embeddings> 
     };
     Ok(Embeddings {
         words,
+        counts: None,
         matrix: Matrix::Owned { data, cols },
     })
 }
@@ -253,6 +252,7 @@ fn read_binary(path: &Path, v: usize, d: usize) -> Result<Embeddings> {
     }
     Ok(Embeddings {
         words,
+        counts: None,
         matrix: Matrix::Owned { data, cols: d },
     })
 }

@@ -1,0 +1,85 @@
+//! `.npy` exports (float32 or float16) with `vocab.txt` beside them, and their reader.
+
+use super::{Dtype, Matrix, Rows};
+use crate::atomic::TempPath;
+use crate::error::{Error, Result};
+use crate::store::{npy_header_typed, parse_npy_header, NpyDtype, NpyMatrix};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The word list of an `.npy` export: `vocab.txt` in the same folder.
+pub fn vocab_path(npy: &Path) -> PathBuf {
+    npy.with_file_name("vocab.txt")
+}
+
+/// Writes the matrix to `path` and the words to `vocab.txt` beside it.
+pub fn write(path: &Path, rows: &dyn Rows, dtype: Dtype) -> Result<()> {
+    let dt = match dtype {
+        Dtype::F32 => NpyDtype::F32,
+        Dtype::F16 => NpyDtype::F16,
+    };
+    crate::atomic::write_file(path, |f| {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        w.write_all(&npy_header_typed(rows.len(), rows.dim(), dt))?;
+        write_rows(&mut w, rows, dtype)?;
+        w.flush()
+    })?;
+    super::write_vocab(&vocab_path(path), rows)
+}
+
+/// Raw little-endian rows, as npy and safetensors both lay them out.
+pub(crate) fn write_rows(w: &mut dyn Write, rows: &dyn Rows, dtype: Dtype) -> std::io::Result<()> {
+    let mut row = vec![0f32; rows.dim()];
+    let mut bytes = Vec::with_capacity(rows.dim() * 4);
+    for i in 0..rows.len() {
+        rows.row_into(i, &mut row);
+        bytes.clear();
+        match dtype {
+            Dtype::F32 => row
+                .iter()
+                .for_each(|x| bytes.extend_from_slice(&x.to_le_bytes())),
+            Dtype::F16 => row
+                .iter()
+                .for_each(|x| bytes.extend_from_slice(&half::f16::from_f32(*x).to_le_bytes())),
+        }
+        w.write_all(&bytes)?;
+    }
+    Ok(())
+}
+
+/// Reads an `.npy` matrix: float32 is mapped, float16 converted to float32.
+pub fn read(path: &Path) -> Result<Matrix> {
+    let bytes_head = {
+        use std::io::Read;
+        let mut h = Vec::new();
+        std::fs::File::open(path)
+            .map_err(|e| Error::io(path, e))?
+            .take(1 << 16)
+            .read_to_end(&mut h)
+            .map_err(|e| Error::io(path, e))?;
+        h
+    };
+    let len = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len();
+    let layout = parse_npy_header(&bytes_head, len).map_err(|m| Error::bad_file(path, m))?;
+    match layout.dtype {
+        NpyDtype::F32 => Ok(Matrix::Mapped(NpyMatrix::open(path)?)),
+        NpyDtype::F16 => {
+            let all = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            let data = all[layout.offset..]
+                .chunks_exact(2)
+                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect();
+            Ok(Matrix::Owned {
+                data,
+                cols: layout.cols,
+            })
+        }
+    }
+}
+
+/// Keeps `TempPath` reachable for writers that need a path rather than a stream.
+pub(crate) fn temp_for(path: &Path) -> TempPath {
+    TempPath::for_target(path)
+}

@@ -1,0 +1,103 @@
+//! safetensors: one tensor `embeddings` [V, dim] (F32 or F16), the words in the metadata under
+//! `vocab` (a JSON list) and in `vocab.txt` beside the file, for tools that read neither.
+
+use super::{Dtype, Embeddings, Matrix, Rows};
+use crate::error::{Error, Result};
+use safetensors::tensor::{Dtype as StDtype, SafeTensors, TensorView};
+use std::collections::HashMap;
+use std::path::Path;
+
+pub const TENSOR: &str = "embeddings";
+
+/// A safetensors file starts with the little-endian length of its JSON header, then `{`.
+pub fn looks_like(head: &[u8]) -> bool {
+    head.len() >= 9 && {
+        let n = u64::from_le_bytes(head[..8].try_into().unwrap_or([0xff; 8]));
+        n > 1 && n < (100 << 20) && head[8] == b'{'
+    }
+}
+
+pub fn write(path: &Path, rows: &dyn Rows, dtype: Dtype) -> Result<()> {
+    let mut bytes = Vec::with_capacity(rows.len() * rows.dim() * 4);
+    super::npy::write_rows(&mut bytes, rows, dtype).map_err(|e| Error::io(path, e))?;
+    let st_dtype = match dtype {
+        Dtype::F32 => StDtype::F32,
+        Dtype::F16 => StDtype::F16,
+    };
+    let view = TensorView::new(st_dtype, vec![rows.len(), rows.dim()], &bytes)
+        .map_err(|e| Error::bad_file(path, e.to_string()))?;
+    let words: Vec<&str> = (0..rows.len()).map(|i| rows.word(i)).collect();
+    let mut meta = HashMap::new();
+    meta.insert(
+        "vocab".to_string(),
+        serde_json::to_string(&words).map_err(|e| Error::Invalid(e.to_string()))?,
+    );
+    meta.insert("format".to_string(), "wembed".to_string());
+    let tmp = super::npy::temp_for(path);
+    safetensors::tensor::serialize_to_file([(TENSOR, view)], Some(meta), tmp.path())
+        .map_err(|e| Error::bad_file(path, e.to_string()))?;
+    std::fs::File::open(tmp.path())
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::io(path, e))?;
+    tmp.persist()?;
+    super::write_vocab(&super::npy::vocab_path(path), rows)
+}
+
+pub fn read(path: &Path) -> Result<Embeddings> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let map = crate::hogwild::map(&file).map_err(|e| Error::io(path, e))?;
+    let bad = |m: String| Error::bad_file(path, m);
+    let (_, meta) = SafeTensors::read_metadata(&map)
+        .map_err(|e| bad(format!("not a valid safetensors file: {e}")))?;
+    let st = SafeTensors::deserialize(&map)
+        .map_err(|e| bad(format!("not a valid safetensors file: {e}")))?;
+    let names = st.names();
+    let name = if names.contains(&TENSOR) {
+        TENSOR.to_string()
+    } else if names.len() == 1 {
+        names[0].to_string()
+    } else {
+        return Err(bad(format!("no tensor named {TENSOR:?} among {names:?}")));
+    };
+    let t = st.tensor(&name).map_err(|e| bad(e.to_string()))?;
+    let [v, dim] = t.shape()[..] else {
+        return Err(bad(format!(
+            "tensor {name:?} has shape {:?}, expected [words, dim]",
+            t.shape()
+        )));
+    };
+    let data: Vec<f32> = match t.dtype() {
+        StDtype::F32 => t
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect(),
+        StDtype::F16 => t
+            .data()
+            .chunks_exact(2)
+            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect(),
+        StDtype::BF16 => t
+            .data()
+            .chunks_exact(2)
+            .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect(),
+        d => return Err(bad(format!("tensor dtype {d:?} is not F32, F16 or BF16"))),
+    };
+    let words: Vec<String> = match meta.metadata().as_ref().and_then(|m| m.get("vocab")) {
+        Some(json) => serde_json::from_str(json)
+            .map_err(|e| bad(format!("metadata 'vocab' is not a JSON list of words: {e}")))?,
+        None => {
+            let vp = super::npy::vocab_path(path);
+            crate::vocab::Vocab::load(&vp)?.words().to_vec()
+        }
+    };
+    if words.len() != v {
+        return Err(bad(format!("{v} rows but {} words", words.len())));
+    }
+    Ok(Embeddings {
+        words,
+        counts: None,
+        matrix: Matrix::Owned { data, cols: dim },
+    })
+}

@@ -14,6 +14,39 @@ pub struct TempPath {
     target: PathBuf,
 }
 
+/// Temporary files and folders to delete if the process is interrupted (Ctrl-C, SIGTERM).
+static CLEANUP: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+pub fn register_cleanup(path: &Path) {
+    if let Ok(mut v) = CLEANUP.lock() {
+        v.push(path.to_path_buf());
+    }
+}
+
+pub fn unregister_cleanup(path: &Path) {
+    if let Ok(mut v) = CLEANUP.lock() {
+        v.retain(|p| p != path);
+    }
+}
+
+/// Installs the Ctrl-C / SIGTERM handler that removes every registered temporary path, then exits
+/// with status 130. Outputs already renamed into place are not touched.
+pub fn install_interrupt_cleanup() {
+    let _ = ctrlc::set_handler(|| {
+        if let Ok(v) = CLEANUP.lock() {
+            for p in v.iter() {
+                if p.is_dir() {
+                    let _ = std::fs::remove_dir_all(p);
+                } else {
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+        }
+        eprintln!("\nwembed: interrupted; temporary files removed");
+        std::process::exit(130);
+    });
+}
+
 impl TempPath {
     /// `.NAME.tmp-PID` beside `target`: hidden, and unique per process so two runs never share it.
     pub fn for_target(target: &Path) -> TempPath {
@@ -22,6 +55,7 @@ impl TempPath {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "output".into());
         let tmp = target.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        register_cleanup(&tmp);
         TempPath {
             tmp: Some(tmp),
             target: target.to_path_buf(),
@@ -39,6 +73,7 @@ impl TempPath {
     /// Renames the temporary file to the target (after the caller has synced it).
     pub fn persist(mut self) -> Result<()> {
         if let Some(tmp) = self.tmp.take() {
+            unregister_cleanup(&tmp);
             if let Err(e) = std::fs::rename(&tmp, &self.target) {
                 let _ = std::fs::remove_file(&tmp);
                 return Err(Error::io(&self.target, e));
@@ -62,7 +97,8 @@ impl TempPath {
 impl Drop for TempPath {
     fn drop(&mut self) {
         if let Some(tmp) = self.tmp.take() {
-            let _ = std::fs::remove_file(tmp);
+            let _ = std::fs::remove_file(&tmp);
+            unregister_cleanup(&tmp);
         }
     }
 }

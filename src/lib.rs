@@ -8,6 +8,7 @@ pub mod atomic;
 pub mod corpus;
 pub mod error;
 pub mod eval;
+pub mod glove;
 pub mod hogwild;
 pub mod kernels;
 pub mod model;

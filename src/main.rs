@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use wembed::corpus::{Corpus, CorpusOptions};
 use wembed::eval::{self, Method};
+use wembed::glove::{self, GloveConfig};
 use wembed::model;
 use wembed::progress::Progress;
 use wembed::synth::{Language, SynthOptions};
@@ -33,6 +34,8 @@ enum Command {
     Skipgram(TrainArgs),
     /// Train CBOW word vectors (word2vec -cbow 1) into a model folder.
     Cbow(TrainArgs),
+    /// Train GloVe vectors: co-occurrence counting in bounded memory, shuffle, AdaGrad.
+    Glove(GloveArgs),
     /// Evaluate vectors: analogies (questions-words.txt) and word-pair similarity (wordsim353).
     Eval(EvalArgs),
     /// Write a model's vectors in another format (word2vec, GloVe, fastText .vec, npy, safetensors).
@@ -41,6 +44,45 @@ enum Command {
     Neighbors(NeighborsArgs),
     /// Words that complete "A is to B as C is to ?" (3CosAdd).
     Analogy(AnalogyArgs),
+}
+
+#[derive(Args)]
+struct GloveArgs {
+    #[command(flatten)]
+    input: CorpusArgs,
+    /// Model folder to write (input.npy = W, output.npy = W~, bias.npy, vocab.txt, config.json, vectors.bin).
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    output: PathBuf,
+    #[arg(long, alias = "vector-size", default_value_t = 100)]
+    dim: usize,
+    /// Words on each side, weighted 1/distance (at most 20).
+    #[arg(long, alias = "window-size", default_value_t = 10)]
+    window: usize,
+    #[arg(long, default_value_t = 5)]
+    min_count: u64,
+    #[arg(long, value_name = "N")]
+    max_vocab: Option<usize>,
+    /// Use this vocab.txt instead of counting the corpus (lets GloVe read stdin in one pass).
+    #[arg(long, value_name = "FILE")]
+    vocab: Option<PathBuf>,
+    #[arg(long, default_value_t = 100.0)]
+    x_max: f64,
+    #[arg(long, default_value_t = 0.75)]
+    alpha: f64,
+    /// AdaGrad's initial learning rate (Stanford -eta).
+    #[arg(long, alias = "eta", default_value_t = 0.05)]
+    lr: f64,
+    /// Training iterations.
+    #[arg(long, aliases = ["epochs", "iterations"], default_value_t = 25)]
+    iter: usize,
+    /// Memory for counting and shuffling, in GiB; past it, sorted runs and chunks go to disk.
+    #[arg(long, default_value_t = 4.0)]
+    memory: f64,
+    /// vectors.bin holds W + W~ (sum, the Stanford tool's -model 2) or W alone (input).
+    #[arg(long, default_value = "sum")]
+    vectors: String,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 #[derive(Args)]
@@ -229,11 +271,13 @@ struct SynthArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    wembed::atomic::install_interrupt_cleanup();
     let result = match cli.command {
         Command::Vocab(a) => vocab(a),
         Command::Synth(a) => synth(a),
         Command::Skipgram(a) => train_word2vec(a, Architecture::SkipGram),
         Command::Cbow(a) => train_word2vec(a, Architecture::Cbow),
+        Command::Glove(a) => glove(a),
         Command::Eval(a) => eval(a),
         Command::Export(a) => export(a),
         Command::Neighbors(a) => neighbors(a),
@@ -370,7 +414,7 @@ fn train_word2vec(a: TrainArgs, arch: Architecture) -> anyhow::Result<()> {
     progress.finish();
     let stats = trained?;
     vocab.save(&a.output.join(model::VOCAB))?;
-    model::write_vectors_bin(&a.output)?;
+    model::write_vectors_bin(&a.output, model::Which::Input)?;
     model::write_config(
         &a.output,
         serde_json::json!({
@@ -570,5 +614,107 @@ fn analogy(a: AnalogyArgs) -> anyhow::Result<()> {
     if a.json {
         println!("{}", serde_json::Value::from(out));
     }
+    Ok(())
+}
+
+fn glove(a: GloveArgs) -> anyhow::Result<()> {
+    let corpus = a.input.open()?;
+    let which = match a.vectors.as_str() {
+        "sum" => model::Which::Sum,
+        "input" => model::Which::Input,
+        v => anyhow::bail!("unknown --vectors {v:?} (sum or input)"),
+    };
+    if !(a.memory > 0.0 && a.memory.is_finite()) {
+        anyhow::bail!("--memory must be a positive number of GiB");
+    }
+    let config = GloveConfig {
+        dim: a.dim,
+        window: a.window,
+        x_max: a.x_max,
+        alpha: a.alpha,
+        lr: a.lr,
+        iter: a.iter,
+        memory: (a.memory * (1u64 << 30) as f64) as usize,
+        threads: a.input.threads.max(1),
+        seed: a.seed,
+        ..GloveConfig::default()
+    };
+    let quiet = a.input.quiet;
+    let vocab_options = VocabOptions {
+        min_count: a.min_count,
+        max_vocab: a.max_vocab,
+        ..VocabOptions::default()
+    };
+    if a.vocab.is_none() && !corpus.rereadable() {
+        anyhow::bail!("counting the vocabulary and the co-occurrences takes two passes and stdin cannot be re-read: save it to a file or give --vocab");
+    }
+    let start = std::time::Instant::now();
+    let (vocab, vocab_stats) = match &a.vocab {
+        Some(path) => (Vocab::load(path)?, None),
+        None => {
+            let progress = Progress::bytes(quiet, "vocab", corpus.total_bytes(), "tokens");
+            let built = Vocab::build(&corpus, &vocab_options, config.threads, &progress);
+            progress.finish();
+            let (v, s) = built?;
+            (v, Some(s))
+        }
+    };
+    let vocab_secs = start.elapsed().as_secs_f64();
+    if !quiet {
+        eprintln!(
+            "wembed: vocabulary {} words ({:.1} s)",
+            vocab.len(),
+            vocab_secs
+        );
+    }
+    std::fs::create_dir_all(&a.output).map_err(|e| wembed::Error::io(&a.output, e))?;
+    let count = Progress::bytes(quiet, "cooccur", corpus.total_bytes(), "tokens");
+    let train_bar = |total: u64| Progress::words(quiet, "glove", total, config.threads);
+    let note = |m: &str| {
+        if !quiet {
+            eprintln!("wembed: {m}");
+        }
+    };
+    let stats = glove::train(
+        &corpus,
+        &vocab,
+        &config,
+        &a.output,
+        &glove::Progresses {
+            count: &count,
+            train: &train_bar,
+            note: &note,
+        },
+    )?;
+    vocab.save(&a.output.join(model::VOCAB))?;
+    model::write_vectors_bin(&a.output, which)?;
+    model::write_config(
+        &a.output,
+        serde_json::json!({
+            "trainer": "glove",
+            "hyperparameters": config,
+            "vectors_bin": a.vectors,
+            "corpus": { "paths": a.input.corpus, "options": corpus.options() },
+            "vocab": { "options": vocab_options, "file": a.vocab, "stats": vocab_stats, "words": vocab.len(), "seconds": vocab_secs },
+            "training": stats,
+        }),
+    )?;
+    eprintln!(
+        "wembed: glove: vocab {vocab_secs:.1} s; {} records",
+        stats.records
+    );
+    for s in &stats.stages {
+        eprintln!(
+            "wembed: glove: {:<14} {:>7.1} s  peak RSS {}",
+            s.name,
+            s.seconds,
+            s.peak_rss_mib.map_or("?".into(), |m| format!("{m:.0} MiB"))
+        );
+    }
+    eprintln!(
+        "wembed: glove: total {:.1} s -> {}",
+        start.elapsed().as_secs_f64(),
+        a.output.display()
+    );
     Ok(())
 }

@@ -35,10 +35,12 @@ pub fn write_config(dir: &Path, mut value: serde_json::Value) -> Result<()> {
     })
 }
 
-/// Writes `vectors.bin` (word2vec binary) from the folder's `input.npy` and `vocab.txt`.
-pub fn write_vectors_bin(dir: &Path) -> Result<()> {
-    let emb = Embeddings::load_npy(&dir.join(INPUT), &dir.join(VOCAB))?;
-    word2vec::write_binary(&dir.join(VECTORS_BIN), &emb)
+/// Writes `vectors.bin` (word2vec binary) from the folder's matrices: `input.npy` for word2vec,
+/// `input.npy + output.npy` for GloVe (the Stanford tool's `-model 2`).
+pub fn write_vectors_bin(dir: &Path, which: Which) -> Result<()> {
+    let (base, add) = load(dir, which)?;
+    let view = crate::vectors::View::new(&base, add.as_ref(), None, false)?;
+    word2vec::write_binary(&dir.join(VECTORS_BIN), &view)
 }
 
 pub const OUTPUT: &str = "output.npy";

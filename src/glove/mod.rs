@@ -1,0 +1,326 @@
+//! GloVe (Pennington, Socher and Manning 2014) with the behaviour of the Stanford tool: symmetric
+//! 1/distance-weighted co-occurrence counts, a shuffle, then AdaGrad on
+//! f(X_ij)·(w_i·w~_j + b_i + b~_j − log X_ij)², f(x) = min(1, (x/x_max)^α), on Hogwild threads.
+//!
+//! Stages and where their data lives: counting (hash tables, sorted runs spilled to a temporary
+//! folder when the memory budget is reached), merge + shuffle (chunks within the budget, same
+//! folder), training (the shuffled records mapped from disk; W, W~, biases and the AdaGrad sums
+//! in memory-mapped `.npy` files of the model folder).
+
+pub mod cooccur;
+pub mod shuffle;
+
+use crate::corpus::Corpus;
+use crate::error::{Error, Result};
+use crate::hogwild::{self, SharedMatrix};
+use crate::kernels;
+use crate::progress::Progress;
+use crate::sampling::rng;
+use crate::store::MatrixFile;
+use crate::vocab::Vocab;
+use rand::Rng;
+use shuffle::Record;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GloveConfig {
+    pub dim: usize,
+    /// Symmetric context window (words on each side), weighted 1/distance.
+    pub window: usize,
+    pub x_max: f64,
+    pub alpha: f64,
+    /// AdaGrad's initial learning rate.
+    pub lr: f64,
+    pub iter: usize,
+    /// Budget for counting and shuffling, in bytes.
+    pub memory: usize,
+    pub threads: usize,
+    pub seed: u64,
+    /// Gradient components are clipped to ±this, as the Stanford tool does.
+    pub grad_clip: f64,
+}
+
+impl Default for GloveConfig {
+    fn default() -> Self {
+        GloveConfig {
+            dim: 100,
+            window: 10,
+            x_max: 100.0,
+            alpha: 0.75,
+            lr: 0.05,
+            iter: 25,
+            memory: 4 << 30,
+            threads: crate::default_threads(),
+            seed: 1,
+            grad_clip: 100.0,
+        }
+    }
+}
+
+/// Time and peak memory of one stage.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Stage {
+    pub name: String,
+    pub seconds: f64,
+    /// Peak resident memory of the process during the stage, when the OS tells it.
+    pub peak_rss_mib: Option<f64>,
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct GloveStats {
+    pub records: u64,
+    pub spilled_runs: usize,
+    pub cost: Vec<f64>,
+    pub stages: Vec<Stage>,
+}
+
+/// A temporary folder removed when dropped (on success, on error and on unwinding); Ctrl-C is
+/// handled by the cleanup registry in `atomic`.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(parent: &Path) -> Result<TempDir> {
+        let p = parent.join(format!(".glove-tmp-{}", std::process::id()));
+        std::fs::create_dir_all(&p).map_err(|e| Error::io(&p, e))?;
+        crate::atomic::register_cleanup(&p);
+        Ok(TempDir(p))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+        crate::atomic::unregister_cleanup(&self.0);
+    }
+}
+
+/// Resets the kernel's peak-RSS mark so the next reading covers one stage (Linux; elsewhere a no-op).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Progress for each stage, supplied by the caller (the CLI draws bars; tests pass hidden ones).
+pub struct Progresses<'a> {
+    pub count: &'a Progress,
+    pub train: &'a dyn Fn(u64) -> Progress,
+    pub note: &'a dyn Fn(&str),
+}
+
+/// Runs counting, shuffle and training into `dir` (`input.npy` = W, `output.npy` = W~,
+/// `bias.npy` [V, 2] = (b, b~), and the AdaGrad sums `adagrad-*.npy`).
+pub fn train(
+    corpus: &Corpus,
+    vocab: &Vocab,
+    config: &GloveConfig,
+    dir: &Path,
+    progress: &Progresses,
+) -> Result<GloveStats> {
+    if config.dim == 0 || config.iter == 0 || config.x_max <= 0.0 || config.lr <= 0.0 {
+        return Err(Error::Invalid(
+            "--dim, --iter, --x-max and --lr must be positive".into(),
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let tmp = TempDir::new(dir)?;
+    let mut stages = Vec::new();
+    let mut stage = |name: &str, start: Instant| {
+        stages.push(Stage {
+            name: name.into(),
+            seconds: start.elapsed().as_secs_f64(),
+            peak_rss_mib: peak_rss_mib(),
+        });
+        reset_peak();
+    };
+
+    reset_peak();
+    let t = Instant::now();
+    let cooc = cooccur::count(
+        corpus,
+        vocab,
+        config.window,
+        config.memory,
+        config.threads,
+        &tmp.0,
+        progress.count,
+    )?;
+    progress.count.finish();
+    let spilled_runs = cooc.spilled_runs;
+    stage("count", t);
+
+    let t = Instant::now();
+    let shuf = tmp.0.join("shuffled.bin");
+    let records = shuffle::shuffle(
+        cooc,
+        (config.x_max, config.alpha),
+        config.memory,
+        &tmp.0,
+        config.seed,
+        &shuf,
+    )?;
+    stage("merge+shuffle", t);
+    (progress.note)(&format!(
+        "{records} co-occurrence records ({spilled_runs} runs spilled to disk)"
+    ));
+
+    let t = Instant::now();
+    let file = std::fs::File::open(&shuf).map_err(|e| Error::io(&shuf, e))?;
+    let cost = if records == 0 {
+        return Err(Error::Invalid(
+            "no co-occurrences: every sentence has fewer than two known words".into(),
+        ));
+    } else {
+        let map = hogwild::map(&file).map_err(|e| Error::io(&shuf, e))?;
+        let recs: &[Record] = bytemuck::try_cast_slice(&map[..])
+            .map_err(|e| Error::bad_file(&shuf, format!("record file: {e:?}")))?;
+        train_records(recs, vocab.len(), config, dir, progress)?
+    };
+    stage("train", t);
+    drop(tmp);
+    Ok(GloveStats {
+        records,
+        spilled_runs,
+        cost,
+        stages,
+    })
+}
+
+fn train_records(
+    recs: &[Record],
+    v: usize,
+    config: &GloveConfig,
+    dir: &Path,
+    progress: &Progresses,
+) -> Result<Vec<f64>> {
+    let dim = config.dim;
+    let mut w = MatrixFile::create(&dir.join("input.npy"), v, dim)?;
+    let mut wt = MatrixFile::create(&dir.join("output.npy"), v, dim)?;
+    let mut b = MatrixFile::create(&dir.join("bias.npy"), v, 2)?;
+    let mut gw = MatrixFile::create(&dir.join("adagrad-input.npy"), v, dim)?;
+    let mut gwt = MatrixFile::create(&dir.join("adagrad-output.npy"), v, dim)?;
+    let mut gb = MatrixFile::create(&dir.join("adagrad-bias.npy"), v, 2)?;
+    // As the Stanford tool: everything uniform in ±0.5/dim, AdaGrad sums start at 1.
+    let mut r = rng(config.seed ^ 0x6107e);
+    let half = 0.5 / dim as f32;
+    for m in [&mut w, &mut wt, &mut b] {
+        for x in m.data_mut() {
+            *x = r.random_range(-half..half);
+        }
+    }
+    for m in [&mut gw, &mut gwt, &mut gb] {
+        m.data_mut().fill(1.0);
+    }
+    let threads = config.threads.max(1);
+    let mut costs = Vec::with_capacity(config.iter);
+    let bar = (progress.train)(recs.len() as u64 * config.iter as u64);
+    for it in 0..config.iter {
+        let m = Mats {
+            w: w.shared(),
+            wt: wt.shared(),
+            b: b.shared(),
+            gw: gw.shared(),
+            gwt: gwt.shared(),
+            gb: gb.shared(),
+        };
+        let per = recs.len().div_ceil(threads);
+        let cost: f64 = std::thread::scope(|s| {
+            let hs: Vec<_> = recs
+                .chunks(per)
+                .map(|part| {
+                    let (m, bar) = (&m, &bar);
+                    s.spawn(move || {
+                        let mut cost = 0.0;
+                        let (mut u1, mut u2) = (vec![0f32; dim], vec![0f32; dim]);
+                        for block in part.chunks(1 << 16) {
+                            cost += update(block, m, config, &mut u1, &mut u2);
+                            bar.inc(block.len() as u64, 0);
+                        }
+                        cost
+                    })
+                })
+                .collect();
+            hs.into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .sum()
+        });
+        drop(m);
+        let cost = cost / recs.len() as f64;
+        bar.set_message(format!("cost {cost:.6}"));
+        (progress.note)(&format!("iter {:>3}  cost {cost:.6}", it + 1));
+        costs.push(cost);
+        // A checkpoint: the matrices on disk are those of a finished iteration.
+        for m in [&w, &wt, &b, &gw, &gwt, &gb] {
+            m.flush()?;
+        }
+    }
+    bar.finish();
+    for m in [w, wt, b, gw, gwt, gb] {
+        m.finish()?;
+    }
+    Ok(costs)
+}
+
+struct Mats<'a> {
+    w: SharedMatrix<'a>,
+    wt: SharedMatrix<'a>,
+    b: SharedMatrix<'a>,
+    gw: SharedMatrix<'a>,
+    gwt: SharedMatrix<'a>,
+    gb: SharedMatrix<'a>,
+}
+
+/// AdaGrad on a block of records; returns the block's cost (sum of ½·f·diff²). `u1`, `u2` are
+/// scratch rows: all updates of a record are computed first and applied only if all are finite,
+/// as the Stanford tool does, which also keeps the inner loops branch-free (vectorised).
+fn update(recs: &[Record], m: &Mats, c: &GloveConfig, u1: &mut [f32], u2: &mut [f32]) -> f64 {
+    let mut cost = 0.0;
+    let clip = c.grad_clip as f32;
+    let lr = c.lr as f32;
+    for rec in recs {
+        let (i, j) = (rec.i as usize, rec.j as usize);
+        let wi = m.w.row_mut(i);
+        let wj = m.wt.row_mut(j);
+        let diff = kernels::dot(wi, wj) + m.b.row(i)[0] + m.b.row(j)[1] - rec.log_x;
+        let fdiff = rec.weight * diff;
+        if !fdiff.is_finite() {
+            continue;
+        }
+        cost += 0.5 * (fdiff * diff) as f64;
+        let g = fdiff * lr;
+        let gi = m.gw.row_mut(i);
+        let gj = m.gwt.row_mut(j);
+        for k in 0..wi.len().min(u1.len()) {
+            let t1 = (g * wj[k]).max(-clip).min(clip);
+            let t2 = (g * wi[k]).max(-clip).min(clip);
+            u1[k] = t1 / gi[k].sqrt();
+            u2[k] = t2 / gj[k].sqrt();
+            gi[k] += t1 * t1;
+            gj[k] += t2 * t2;
+        }
+        let check: f32 = u1.iter().sum::<f32>() + u2.iter().sum::<f32>();
+        if check.is_finite() {
+            kernels::axpy(-1.0, u1, wi);
+            kernels::axpy(-1.0, u2, wj);
+        }
+        let bi = &mut m.gb.row_mut(i)[0];
+        let ui = g / bi.sqrt();
+        *bi += g * g;
+        if ui.is_finite() {
+            m.b.row_mut(i)[0] -= ui;
+        }
+        let bj = &mut m.gb.row_mut(j)[1];
+        let uj = g / bj.sqrt();
+        *bj += g * g;
+        if uj.is_finite() {
+            m.b.row_mut(j)[1] -= uj;
+        }
+    }
+    cost
+}

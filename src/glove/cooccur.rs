@@ -149,7 +149,7 @@ pub fn count(
     let threads = threads.max(1);
     let l = scale(window);
     let weights: Vec<u64> = (0..=window as u64)
-        .map(|d| if d == 0 { 0 } else { l / d })
+        .map(|d| l.checked_div(d).unwrap_or(0))
         .collect();
     let capacity = (memory / threads / ENTRY_BYTES).max(1024);
     let (counters, _) = corpus.for_each_parallel(threads, progress, |t| Counter {

@@ -250,7 +250,6 @@ fn train_records(
                 .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .sum()
         });
-        drop(m);
         let cost = cost / recs.len() as f64;
         bar.set_message(format!("cost {cost:.6}"));
         (progress.note)(&format!("iter {:>3}  cost {cost:.6}", it + 1));

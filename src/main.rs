@@ -363,6 +363,28 @@ fn synth(a: SynthArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The vocabulary from `--vocab`, or counted from the corpus. Counting is a pass of its own, so
+/// the corpus must then be readable again for training: stdin is refused before any work.
+fn vocab_for_training(
+    corpus: &Corpus,
+    file: Option<&std::path::Path>,
+    options: &VocabOptions,
+    threads: usize,
+    quiet: bool,
+) -> anyhow::Result<(Vocab, Option<wembed::vocab::VocabStats>)> {
+    if let Some(path) = file {
+        return Ok((Vocab::load(path)?, None));
+    }
+    if !corpus.rereadable() {
+        anyhow::bail!("counting the vocabulary takes a pass of its own and stdin cannot be re-read: save the corpus to a file, or give --vocab");
+    }
+    let progress = Progress::bytes(quiet, "vocab", corpus.total_bytes(), "tokens");
+    let built = Vocab::build(corpus, options, threads, &progress);
+    progress.finish();
+    let (v, s) = built?;
+    Ok((v, Some(s)))
+}
+
 fn train_word2vec(a: TrainArgs, arch: Architecture) -> anyhow::Result<()> {
     let corpus = a.input.open()?;
     let mut config = Word2VecConfig::new(arch);
@@ -382,16 +404,13 @@ fn train_word2vec(a: TrainArgs, arch: Architecture) -> anyhow::Result<()> {
         ..VocabOptions::default()
     };
     let quiet = a.input.quiet;
-    let (vocab, vocab_stats) = match &a.vocab {
-        Some(path) => (Vocab::load(path)?, None),
-        None => {
-            let progress = Progress::bytes(quiet, "vocab", corpus.total_bytes(), "tokens");
-            let built = Vocab::build(&corpus, &vocab_options, config.threads, &progress);
-            progress.finish();
-            let (v, s) = built?;
-            (v, Some(s))
-        }
-    };
+    let (vocab, vocab_stats) = vocab_for_training(
+        &corpus,
+        a.vocab.as_deref(),
+        &vocab_options,
+        config.threads,
+        quiet,
+    )?;
     if !quiet {
         eprintln!(
             "wembed: vocabulary {} words, {} training tokens per epoch",
@@ -645,20 +664,14 @@ fn glove(a: GloveArgs) -> anyhow::Result<()> {
         max_vocab: a.max_vocab,
         ..VocabOptions::default()
     };
-    if a.vocab.is_none() && !corpus.rereadable() {
-        anyhow::bail!("counting the vocabulary and the co-occurrences takes two passes and stdin cannot be re-read: save it to a file or give --vocab");
-    }
     let start = std::time::Instant::now();
-    let (vocab, vocab_stats) = match &a.vocab {
-        Some(path) => (Vocab::load(path)?, None),
-        None => {
-            let progress = Progress::bytes(quiet, "vocab", corpus.total_bytes(), "tokens");
-            let built = Vocab::build(&corpus, &vocab_options, config.threads, &progress);
-            progress.finish();
-            let (v, s) = built?;
-            (v, Some(s))
-        }
-    };
+    let (vocab, vocab_stats) = vocab_for_training(
+        &corpus,
+        a.vocab.as_deref(),
+        &vocab_options,
+        config.threads,
+        quiet,
+    )?;
     let vocab_secs = start.elapsed().as_secs_f64();
     if !quiet {
         eprintln!(

@@ -284,3 +284,89 @@ fn glove_errors_clean_up_too() {
         "{e}"
     );
 }
+
+#[test]
+fn glove_command_writes_a_model_folder_and_reads_stdin_with_a_vocab() {
+    let d = tmp();
+    let m = p(&d, "m");
+    let corpus = format!("{}/corpora/synth-1m.txt.gz", env!("CARGO_MANIFEST_DIR"));
+    let r = wembed(&[
+        "glove",
+        &corpus,
+        "-o",
+        m.to_str().unwrap(),
+        "-q",
+        "--dim",
+        "8",
+        "--iter",
+        "2",
+        "--memory",
+        "0.01",
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("count") && err.contains("peak RSS"), "{err}");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(m.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["trainer"], "glove");
+    assert_eq!(config["training"]["cost"].as_array().unwrap().len(), 2);
+    assert!(config["training"]["spilled_runs"].as_u64().unwrap() > 0);
+    // vectors.bin is W + W~.
+    let bin = Embeddings::load(&m.join("vectors.bin")).unwrap();
+    let w = Embeddings::load_npy(&m.join("input.npy"), &m.join("vocab.txt")).unwrap();
+    let wt = Embeddings::load_npy(&m.join("output.npy"), &m.join("vocab.txt")).unwrap();
+    assert_eq!(bin.words, w.words);
+    for i in [0, 17, w.len() - 1] {
+        let sum: Vec<f32> = w.row(i).iter().zip(wt.row(i)).map(|(a, b)| a + b).collect();
+        assert_eq!(bin.row(i), sum.as_slice());
+    }
+    no_temp_left(&m);
+
+    // stdin: one pass is enough when the vocabulary is given; without it, a clear error.
+    let text = {
+        use std::io::Read;
+        let mut s = Vec::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(&corpus).unwrap())
+            .read_to_end(&mut s)
+            .unwrap();
+        s.truncate(200_000);
+        s
+    };
+    let run = |args: &[&str]| {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wembed"))
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let t = text.clone();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&t);
+        });
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        out
+    };
+    let m2 = p(&d, "m2");
+    let vocab = m.join("vocab.txt");
+    let r = run(&[
+        "glove",
+        "-",
+        "-o",
+        m2.to_str().unwrap(),
+        "-q",
+        "--dim",
+        "8",
+        "--iter",
+        "1",
+        "--vocab",
+        vocab.to_str().unwrap(),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(m2.join("vectors.bin").exists());
+    let r = run(&["glove", "-", "-o", m2.to_str().unwrap(), "-q"]);
+    assert_one_line_error(&r, "stdin cannot be re-read");
+}

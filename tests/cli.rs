@@ -3,8 +3,6 @@
 
 mod common;
 use common::*;
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 fn vocab_args<'a>(input: &'a str, out: &'a str) -> Vec<&'a str> {
     vec!["vocab", input, "-o", out, "-q", "--min-count", "1"]
@@ -122,24 +120,6 @@ fn unwritable_output() {
     assert_one_line_error(&r, "v.txt");
 }
 
-fn run_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wembed"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
-}
-
 #[test]
 fn stdin_plain_and_gzip_and_its_summary() {
     let d = tmp();
@@ -147,7 +127,7 @@ fn stdin_plain_and_gzip_and_its_summary() {
     let out = p(&d, "v.txt");
     let reference = naive_counts(&[&text]);
     for input in [text.as_bytes().to_vec(), gzip(text.as_bytes())] {
-        let r = run_stdin(
+        let r = wembed_stdin(
             &[
                 "vocab",
                 "-",
@@ -176,7 +156,7 @@ fn stdin_plain_and_gzip_and_its_summary() {
             assert_eq!(reference[w], *c, "{w}");
         }
     }
-    let r = run_stdin(
+    let r = wembed_stdin(
         &["vocab", "-", "-o", out.to_str().unwrap(), "-q"],
         b"\x00\x01\x02binary",
     );
@@ -191,7 +171,7 @@ fn gzip_stdin_multi_member_matches_plain() {
     let mut gz = gzip(a.as_bytes());
     gz.extend(gzip(b.as_bytes()));
     let out = p(&d, "v.txt");
-    let r = run_stdin(
+    let r = wembed_stdin(
         &[
             "vocab",
             "-",

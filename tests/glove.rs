@@ -332,24 +332,7 @@ fn glove_command_writes_a_model_folder_and_reads_stdin_with_a_vocab() {
         s.truncate(200_000);
         s
     };
-    let run = |args: &[&str]| {
-        use std::io::Write;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wembed"))
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let t = text.clone();
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(&t);
-        });
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap();
-        out
-    };
+    let run = |args: &[&str]| wembed_stdin(args, &text);
     let m2 = p(&d, "m2");
     let vocab = m.join("vocab.txt");
     let r = run(&[

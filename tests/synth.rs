@@ -187,15 +187,7 @@ fn alias_table_matches_its_distribution() {
     for _ in 0..n {
         seen[table.sample(&mut r)] += 1;
     }
-    let sum: f64 = w.iter().sum();
-    let chi2: f64 = w
-        .iter()
-        .zip(&seen)
-        .map(|(wi, &o)| {
-            let e = wi / sum * n as f64;
-            (o as f64 - e).powi(2) / e
-        })
-        .sum();
+    let chi2 = common::chi_square(&w, &seen);
     // 49 degrees of freedom: mean 49, sd ~10; 100 is beyond p = 1e-5.
     assert!(chi2 < 100.0, "chi2 {chi2}");
     assert!(AliasTable::new(&[]).is_none());

@@ -32,21 +32,13 @@ fn negatives_follow_unigram_to_the_075() {
     let counts: Vec<u64> = vec![10_000, 4_000, 2_500, 900, 300, 120, 50, 9, 5, 1];
     let table = negative_sampler(&counts).unwrap();
     let w: Vec<f64> = counts.iter().map(|&c| (c as f64).powf(0.75)).collect();
-    let sum: f64 = w.iter().sum();
     let n = 1_000_000;
     let mut seen = vec![0u64; counts.len()];
     let mut r = rng(5);
     for _ in 0..n {
         seen[table.sample(&mut r)] += 1;
     }
-    let chi2: f64 = w
-        .iter()
-        .zip(&seen)
-        .map(|(wi, &o)| {
-            let e = wi / sum * n as f64;
-            (o as f64 - e).powi(2) / e
-        })
-        .sum();
+    let chi2 = common::chi_square(&w, &seen);
     // 9 degrees of freedom: the 99.99th percentile is 33.7.
     assert!(chi2 < 33.7, "chi2 {chi2}, seen {seen:?}");
     // And it is not plain unigram: the rarest word is drawn far more often than 1/N_tokens.

@@ -89,3 +89,37 @@ pub fn sample_text(lines: usize, seed: u64) -> String {
     }
     s
 }
+
+/// Pearson's chi-square of observed draw counts against weights (any scale).
+pub fn chi_square(weights: &[f64], seen: &[u64]) -> f64 {
+    let sum: f64 = weights.iter().sum();
+    let n: u64 = seen.iter().sum();
+    weights
+        .iter()
+        .zip(seen)
+        .map(|(wi, &o)| {
+            let e = wi / sum * n as f64;
+            (o as f64 - e).powi(2) / e
+        })
+        .sum()
+}
+
+/// Runs wembed with `input` on stdin (written from another thread, so large inputs cannot block).
+pub fn wembed_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wembed"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}

@@ -26,17 +26,18 @@ os.makedirs(a.out, exist_ok=True)
 rows = []
 for mem in a.memory.split(","):
     model = os.path.join(a.out, f"glove-mem{mem}")
-    rss = model + ".rss"
     t0 = time.time()
-    r = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss, a.wembed, "glove", a.corpus, "-o", model, "-q",
+    r = subprocess.run([a.wembed, "glove", a.corpus, "-o", model, "-q",
                         "--threads", str(a.threads), "--dim", "100", "--window", "10", "--min-count", "5",
                         "--x-max", "10", "--iter", str(a.iter), "--memory", mem], capture_output=True, text=True)
     wall = time.time() - t0
     if r.returncode != 0:
         sys.exit(r.stderr)
-    peak = int(open(rss).read().split()[-1]) / 1024
+    # wembed resets the kernel's high-water mark between stages (to report each stage's peak), and
+    # getrusage reads that same mark, so the run's peak is the largest stage peak.
     cfg = json.load(open(os.path.join(model, "config.json")))
     stages = {s["name"]: s for s in cfg["training"]["stages"]}
+    peak = max(s["peak_rss_mib"] for s in stages.values())
     ev = subprocess.run([a.wembed, "eval", model + "/vectors.bin", "--json",
                          "--analogy", os.path.join(a.eval, "questions-words.txt"),
                          "--similarity", os.path.join(a.eval, "wordsim353.tsv")], capture_output=True, text=True, check=True)

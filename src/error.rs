@@ -43,6 +43,15 @@ pub enum Error {
     BadFile { path: PathBuf, msg: String },
     #[error("invalid argument: {0}")]
     Invalid(String),
+    /// An error from the tensor library (shape mismatch, bad safetensors file), on one line.
+    #[error("model: {0}")]
+    Model(String),
+}
+
+impl From<candle_core::Error> for Error {
+    fn from(e: candle_core::Error) -> Self {
+        Error::Model(e.to_string().lines().next().unwrap_or_default().to_string())
+    }
 }
 
 impl Error {

@@ -11,6 +11,7 @@ pub mod eval;
 pub mod glove;
 pub mod hogwild;
 pub mod kernels;
+pub mod lm;
 pub mod model;
 pub mod progress;
 pub mod sampling;

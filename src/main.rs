@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use wembed::corpus::{Corpus, CorpusOptions};
 use wembed::eval::{self, Method};
 use wembed::glove::{self, GloveConfig};
+use wembed::lm;
 use wembed::model;
 use wembed::progress::Progress;
 use wembed::synth::{Language, SynthOptions};
@@ -44,6 +45,152 @@ enum Command {
     Neighbors(NeighborsArgs),
     /// Words that complete "A is to B as C is to ?" (3CosAdd).
     Analogy(AnalogyArgs),
+    /// A small Transformer language model that can start from these vectors.
+    #[command(subcommand)]
+    Lm(LmCommand),
+}
+
+#[derive(Subcommand)]
+enum LmCommand {
+    /// Write the train/validation line split as two files (train word vectors on the train half).
+    Split(LmSplitArgs),
+    /// Train a language model, from random or pretrained token embeddings.
+    Train(LmTrainArgs),
+    /// Train random and pretrained initialisations side by side; table and PNG of perplexity.
+    Compare(LmCompareArgs),
+    /// Sample text from a checkpoint.
+    Generate(LmGenerateArgs),
+}
+
+#[derive(Args)]
+struct LmSplitArgs {
+    /// Text files, folders or - for stdin.
+    #[arg(required = true, value_name = "CORPUS")]
+    corpus: Vec<PathBuf>,
+    #[arg(long)]
+    lowercase: bool,
+    /// Every N-th line goes to the validation half.
+    #[arg(long, default_value_t = 100)]
+    holdout: u64,
+    /// Folder for train.txt and valid.txt.
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    output: PathBuf,
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct LmDataArgs {
+    /// Training text: files, folders or - for stdin.
+    #[arg(long, required = true, num_args = 1.., value_name = "CORPUS")]
+    corpus: Vec<PathBuf>,
+    /// Validation text; without it every --holdout-th line of the corpus is held out.
+    #[arg(long, value_name = "FILE")]
+    valid: Option<PathBuf>,
+    #[arg(long, default_value_t = 100)]
+    holdout: u64,
+    #[arg(long)]
+    lowercase: bool,
+    /// Most frequent training words kept (plus <unk> and <eos>).
+    #[arg(long, default_value_t = 10000)]
+    vocab_size: usize,
+    /// Width of the model.
+    #[arg(long, default_value_t = 128)]
+    dim: usize,
+    #[arg(long, default_value_t = 2)]
+    layers: usize,
+    #[arg(long, default_value_t = 4)]
+    heads: usize,
+    /// Tokens per training window (and learned positions).
+    #[arg(long, default_value_t = 64)]
+    context: usize,
+    #[arg(long, default_value_t = 4)]
+    mlp_ratio: usize,
+    /// A separate output matrix instead of the token embedding.
+    #[arg(long)]
+    untied: bool,
+    /// Allow vectors whose dimension differs from --dim, through a learned linear map.
+    #[arg(long)]
+    project: bool,
+    #[arg(long, default_value_t = 2000)]
+    steps: usize,
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    #[arg(long, default_value_t = 3e-3)]
+    lr: f64,
+    #[arg(long, default_value_t = 100)]
+    warmup: usize,
+    #[arg(long, default_value_t = 0.1)]
+    weight_decay: f64,
+    /// Global gradient-norm clip (0: off).
+    #[arg(long, default_value_t = 1.0)]
+    clip: f64,
+    #[arg(long, default_value_t = 200)]
+    eval_every: usize,
+    /// Validation tokens scored at each evaluation.
+    #[arg(long, default_value_t = 32768)]
+    valid_tokens: usize,
+    /// Seed for the weights and the data order.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output folder.
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    output: PathBuf,
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct LmTrainArgs {
+    #[command(flatten)]
+    data: LmDataArgs,
+    /// Vectors in any format `eval` reads, or `random`.
+    #[arg(long, default_value = "random")]
+    init: String,
+    /// std (centre, then scale to the random initialiser's std) or none (raw values).
+    #[arg(long, default_value = "std")]
+    init_scale: String,
+    /// Keep the token embedding fixed for the first K steps.
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    freeze_steps: usize,
+}
+
+#[derive(Args)]
+struct LmCompareArgs {
+    #[command(flatten)]
+    data: LmDataArgs,
+    /// Pretrained vectors (any format `eval` reads).
+    #[arg(long, required = true)]
+    init: PathBuf,
+    /// Arms, comma-separated: random, raw, std, std-freeze.
+    #[arg(
+        long,
+        default_value = "random,raw,std,std-freeze",
+        value_delimiter = ','
+    )]
+    arms: Vec<String>,
+    /// Steps the std-freeze arm keeps the embedding fixed.
+    #[arg(long, default_value_t = 100, value_name = "K")]
+    freeze_steps: usize,
+}
+
+#[derive(Args)]
+struct LmGenerateArgs {
+    /// Checkpoint folder written by `lm train`.
+    checkpoint: PathBuf,
+    /// Text to continue (tokenised by whitespace).
+    #[arg(long, default_value = "")]
+    prompt: String,
+    /// Tokens to sample.
+    #[arg(short = 'n', long, default_value_t = 50)]
+    tokens: usize,
+    /// 0 is greedy.
+    #[arg(long, default_value_t = 0.8)]
+    temperature: f64,
+    #[arg(long, default_value_t = 40)]
+    top_k: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 #[derive(Args)]
@@ -282,6 +429,10 @@ fn main() -> ExitCode {
         Command::Export(a) => export(a),
         Command::Neighbors(a) => neighbors(a),
         Command::Analogy(a) => analogy(a),
+        Command::Lm(LmCommand::Split(a)) => lm_split(a),
+        Command::Lm(LmCommand::Train(a)) => lm_train(a),
+        Command::Lm(LmCommand::Compare(a)) => lm_compare(a),
+        Command::Lm(LmCommand::Generate(a)) => lm_generate(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -729,5 +880,222 @@ fn glove(a: GloveArgs) -> anyhow::Result<()> {
         start.elapsed().as_secs_f64(),
         a.output.display()
     );
+    Ok(())
+}
+
+fn lm_split(a: LmSplitArgs) -> anyhow::Result<()> {
+    let options = CorpusOptions {
+        lowercase: a.lowercase,
+        ..CorpusOptions::default()
+    };
+    let corpus = Corpus::open(&a.corpus, options)?;
+    std::fs::create_dir_all(&a.output).map_err(|e| wembed::Error::io(&a.output, e))?;
+    let progress = Progress::bytes(a.quiet, "split", corpus.total_bytes(), "tokens");
+    let (train, valid) = (a.output.join("train.txt"), a.output.join("valid.txt"));
+    let counts = lm::data::split(&corpus, a.holdout, &train, &valid, &progress);
+    progress.finish();
+    let (nt, nv) = counts?;
+    println!(
+        "{nt} lines -> {}, {nv} lines -> {}",
+        train.display(),
+        valid.display()
+    );
+    Ok(())
+}
+
+impl LmDataArgs {
+    fn prepare(&self) -> anyhow::Result<lm::LmData> {
+        let options = CorpusOptions {
+            lowercase: self.lowercase,
+            ..CorpusOptions::default()
+        };
+        let corpus = Corpus::open(&self.corpus, options.clone())?;
+        let valid = match &self.valid {
+            Some(v) => Some(Corpus::open(std::slice::from_ref(v), options)?),
+            None => None,
+        };
+        let progress = Progress::bytes(self.quiet, "lm data", corpus.total_bytes(), "tokens");
+        let data = lm::data::prepare(
+            &corpus,
+            valid.as_ref(),
+            self.holdout,
+            self.vocab_size,
+            &progress,
+        );
+        progress.finish();
+        let data = data?;
+        if !self.quiet {
+            eprintln!(
+                "wembed: lm data: {} training tokens ({} lines), {} validation tokens ({} lines), vocabulary {}",
+                data.train.len(),
+                data.train_sentences,
+                data.valid.len(),
+                data.valid_sentences,
+                data.vocab.len()
+            );
+        }
+        Ok(data)
+    }
+
+    fn config(&self, vocab_size: usize, vectors: Option<&Embeddings>) -> lm::Config {
+        let embed_dim = match vectors {
+            Some(v) if self.project && v.dim() != self.dim => Some(v.dim()),
+            _ => None,
+        };
+        lm::Config {
+            vocab_size,
+            dim: self.dim,
+            layers: self.layers,
+            heads: self.heads,
+            context: self.context,
+            mlp_ratio: self.mlp_ratio,
+            tied: !self.untied,
+            embed_dim,
+        }
+    }
+
+    fn options(&self, freeze_steps: usize) -> lm::TrainOptions {
+        lm::TrainOptions {
+            steps: self.steps,
+            batch: self.batch,
+            lr: self.lr,
+            warmup: self.warmup,
+            weight_decay: self.weight_decay,
+            clip: self.clip,
+            eval_every: self.eval_every,
+            valid_tokens: self.valid_tokens,
+            freeze_steps,
+            seed: self.seed,
+        }
+    }
+}
+
+fn print_metric(quiet: bool, label: &str, steps: usize, m: &lm::Metric) {
+    if !quiet {
+        eprintln!(
+            "wembed: lm {label}: step {}/{steps}  train loss {:.4}  valid ppl {:.2}  {:.0} tokens/s  {:.0} s",
+            m.step, m.train_loss, m.valid_ppl, m.tokens_per_s, m.seconds
+        );
+    }
+}
+
+fn print_init(quiet: bool, label: &str, r: &lm::InitReport) {
+    if !quiet {
+        eprintln!(
+            "wembed: lm {label}: {} of {} words have a vector (dim {}); entry std {:.4} -> {:.4}",
+            r.matched, r.vocab, r.vector_dim, r.std_before, r.std_after
+        );
+    }
+}
+
+fn lm_train(a: LmTrainArgs) -> anyhow::Result<()> {
+    let scale: lm::InitScale = a.init_scale.parse()?;
+    let vectors = match a.init.as_str() {
+        "random" => None,
+        path => Some(Embeddings::load(std::path::Path::new(path))?),
+    };
+    if let Some(v) = &vectors {
+        let width = a.data.config(0, Some(v)).embed_width();
+        lm::init::check_dim(v.dim(), width)?;
+    }
+    let data = a.data.prepare()?;
+    let cfg = a.data.config(data.vocab.len(), vectors.as_ref());
+    let device = candle_core::Device::Cpu;
+    let mut model = lm::Lm::new(&cfg, data.vocab.clone(), a.data.seed, &device)?;
+    let init = match &vectors {
+        Some(v) => {
+            let r = model.init_embeddings(v, scale)?;
+            print_init(a.data.quiet, "init", &r);
+            Some(r)
+        }
+        None => None,
+    };
+    let options = a.data.options(a.freeze_steps);
+    let (quiet, steps) = (a.data.quiet, options.steps);
+    let mut on_metric = |m: &lm::Metric| print_metric(quiet, "train", steps, m);
+    let metrics = lm::train::train(
+        &model,
+        &data,
+        &options,
+        lm::train::Sink {
+            dir: Some(a.data.output.clone()),
+            extra: serde_json::json!({ "init": a.init, "init_scale": scale, "init_report": init }),
+            on_metric: &mut on_metric,
+        },
+    )?;
+    let last = metrics.last().expect("at least the step-0 evaluation");
+    println!(
+        "validation perplexity {:.2} after {} steps ({:.0} tokens/s) -> {}",
+        last.valid_ppl,
+        last.step,
+        last.tokens_per_s,
+        a.data.output.display()
+    );
+    Ok(())
+}
+
+fn lm_compare(a: LmCompareArgs) -> anyhow::Result<()> {
+    let arms = a
+        .arms
+        .iter()
+        .map(|n| lm::Arm::parse(n, a.freeze_steps))
+        .collect::<wembed::Result<Vec<_>>>()?;
+    let vectors = Embeddings::load(&a.init)?;
+    let width = a.data.config(0, Some(&vectors)).embed_width();
+    lm::init::check_dim(vectors.dim(), width)?;
+    let data = a.data.prepare()?;
+    let cfg = a.data.config(data.vocab.len(), Some(&vectors));
+    let options = a.data.options(0);
+    let (quiet, steps) = (a.data.quiet, options.steps);
+    let mut on_event = |e: lm::Event| match e {
+        lm::Event::Init(arm, r) => print_init(quiet, &arm.name, r),
+        lm::Event::Metric(arm, m) => print_metric(quiet, &arm.name, steps, m),
+    };
+    let results = lm::compare(
+        &cfg,
+        &data,
+        &vectors,
+        &arms,
+        &options,
+        a.data.seed,
+        &a.data.output,
+        &mut on_event,
+    )?;
+    let table = lm::report::table(&results);
+    print!("{table}");
+    lm::report::write_csv(&a.data.output.join("compare.csv"), &results)?;
+    let png = a.data.output.join("perplexity.png");
+    let title = format!(
+        "validation perplexity (dim {}, layers {}, vocabulary {})",
+        cfg.dim, cfg.layers, cfg.vocab_size
+    );
+    lm::plot::perplexity_curves(&png, &title, &lm::report::series(&results))?;
+    println!(
+        "-> {}, compare.csv, perplexity.png",
+        a.data.output.display()
+    );
+    Ok(())
+}
+
+fn lm_generate(a: LmGenerateArgs) -> anyhow::Result<()> {
+    let model = lm::Lm::load(&a.checkpoint, &candle_core::Device::Cpu)?;
+    let prompt: Vec<u32> = a
+        .prompt
+        .split_whitespace()
+        .map(|w| model.vocab.id(w).unwrap_or(lm::data::UNK_ID))
+        .collect();
+    let ids = model.generate(&prompt, a.tokens, a.temperature, a.top_k, a.seed)?;
+    let mut text = a.prompt.clone();
+    for id in ids {
+        if id == lm::data::EOS_ID {
+            text.push('\n');
+        } else {
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push(' ');
+            }
+            text.push_str(model.vocab.word(id));
+        }
+    }
+    println!("{text}");
     Ok(())
 }

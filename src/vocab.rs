@@ -127,10 +127,12 @@ impl Vocab {
         if let Some(m) = max_vocab {
             entries.truncate(m);
         }
-        Self::from_sorted(entries)
+        Self::from_ordered(entries)
     }
 
-    fn from_sorted(entries: Vec<(String, u64)>) -> Vocab {
+    /// Keeps the given order (callers that need special entries first, such as the LM's `<unk>`).
+    /// Words must be distinct.
+    pub fn from_ordered(entries: Vec<(String, u64)>) -> Vocab {
         let mut words = Vec::with_capacity(entries.len());
         let mut counts = Vec::with_capacity(entries.len());
         let mut index = HashMap::with_capacity(entries.len());
@@ -299,6 +301,6 @@ impl Vocab {
             return Err(Error::bad_file(path, "vocabulary file is empty"));
         }
         // File order is the row order of the matrices beside it: keep it as written.
-        Ok(Self::from_sorted(entries))
+        Ok(Self::from_ordered(entries))
     }
 }

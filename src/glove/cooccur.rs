@@ -209,6 +209,28 @@ impl Cursor {
 }
 
 impl Cooccurrences {
+    /// Bytes of the runs still held in memory (they stay resident until merged).
+    pub fn resident_bytes(&self) -> usize {
+        self.runs
+            .iter()
+            .map(|r| match r {
+                Run::Memory(v) => v.len() * 16,
+                Run::File(_) => 0,
+            })
+            .sum()
+    }
+
+    /// An upper bound on the distinct pairs: the runs' entries before equal keys are summed.
+    pub fn max_pairs(&self) -> u64 {
+        self.runs
+            .iter()
+            .map(|r| match r {
+                Run::Memory(v) => v.len() as u64,
+                Run::File(p) => std::fs::metadata(p).map_or(0, |m| m.len() / 16),
+            })
+            .sum()
+    }
+
     /// Merges the runs in key order, summing equal pairs, and calls `f(i, j, count)` once per
     /// unordered pair (i ≤ j) with its exact fixed-point count (value = count / scale).
     pub fn merge(self, mut f: impl FnMut(u32, u32, u64) -> Result<()>) -> Result<()> {

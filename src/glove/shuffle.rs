@@ -48,10 +48,14 @@ pub fn shuffle(
     seed: u64,
     out: &Path,
 ) -> Result<u64> {
-    let cap = (memory / RECORD).max(1 << 12);
+    // The runs still in memory stay resident while they are merged, so the chunk gets the rest of
+    // the budget; it is allocated once, because a growing Vec briefly holds its old and new buffers
+    // (1.5x the budget at the last doubling).
+    let cap = (memory.saturating_sub(cooc.resident_bytes()) / RECORD).max(1 << 12);
+    let cap = cap.min(2 * cooc.max_pairs() as usize + 2);
     let scale = cooc.scale as f64;
     let mut r = rng(seed ^ 0x5u64);
-    let mut chunk: Vec<Record> = Vec::new();
+    let mut chunk: Vec<Record> = Vec::with_capacity(cap);
     let mut chunks: Vec<(PathBuf, u64)> = Vec::new();
     let mut total = 0u64;
     let flush = |chunk: &mut Vec<Record>,
@@ -88,7 +92,7 @@ pub fn shuffle(
             });
             total += 1;
         }
-        if chunk.len() >= cap {
+        if chunk.len() + 2 > cap {
             flush(&mut chunk, &mut chunks, &mut r)?;
         }
         Ok(())

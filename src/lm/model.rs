@@ -1,0 +1,214 @@
+//! A decoder-only Transformer over word tokens, in the shape of candle's own model files: a config
+//! struct, `new(vb)` that takes its weights from a `VarBuilder`, and `forward`.
+//!
+//! Two candle pitfalls shape this file: `candle_nn::LayerNorm` and `ops::softmax_last_dim` do not
+//! propagate gradients to earlier layers, so normalisation goes through `ops::layer_norm_slow`
+//! and attention through `ops::softmax` (both differentiable); `tests/lm.rs` checks that every
+//! parameter gets a non-zero gradient.
+
+use candle_core::{DType, Device, Module, Result, Tensor, D};
+use candle_nn::{linear, linear_no_bias, Linear, VarBuilder};
+
+/// Everything that fixes the shape of the network (saved as `config.json` in a checkpoint).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Config {
+    /// Tokens, `<unk>` and `<eos>` included.
+    pub vocab_size: usize,
+    /// Width of the residual stream.
+    pub dim: usize,
+    pub layers: usize,
+    pub heads: usize,
+    /// Longest sequence the learned positions cover.
+    pub context: usize,
+    /// MLP hidden width as a multiple of `dim`.
+    pub mlp_ratio: usize,
+    /// Output projection shares the token embedding (the default) instead of its own matrix.
+    pub tied: bool,
+    /// Width of the token-embedding table when it differs from `dim`: pretrained vectors of
+    /// another size keep their size and a learned linear map (`--project`) brings them to `dim`.
+    pub embed_dim: Option<usize>,
+}
+
+impl Config {
+    pub fn embed_width(&self) -> usize {
+        self.embed_dim.unwrap_or(self.dim)
+    }
+}
+
+/// Pre-LayerNorm with a learned gain and bias, through candle's differentiable implementation.
+struct LayerNorm {
+    gain: Tensor,
+    bias: Tensor,
+}
+
+impl LayerNorm {
+    fn new(dim: usize, vb: VarBuilder) -> Result<Self> {
+        Ok(LayerNorm {
+            gain: vb.get_with_hints(dim, "gain", candle_nn::Init::Const(1.0))?,
+            bias: vb.get_with_hints(dim, "bias", candle_nn::Init::Const(0.0))?,
+        })
+    }
+}
+
+impl Module for LayerNorm {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        candle_nn::ops::layer_norm_slow(x, &self.gain, &self.bias, 1e-5)
+    }
+}
+
+struct Attention {
+    qkv: Linear,
+    proj: Linear,
+    heads: usize,
+}
+
+impl Attention {
+    fn new(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+        Ok(Attention {
+            qkv: linear(cfg.dim, 3 * cfg.dim, vb.pp("qkv"))?,
+            proj: linear(cfg.dim, cfg.dim, vb.pp("proj"))?,
+            heads: cfg.heads,
+        })
+    }
+
+    /// `mask` is [T, T]: 0 on and below the diagonal, -inf above, so no position sees its future.
+    fn forward(&self, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        let (b, t, c) = x.dims3()?;
+        let hd = c / self.heads;
+        let qkv = self
+            .qkv
+            .forward(x)?
+            .reshape((b, t, 3, self.heads, hd))?
+            .permute((2, 0, 3, 1, 4))?; // [3, B, H, T, hd]
+        let q = qkv.get(0)?.contiguous()?;
+        let k = qkv.get(1)?.contiguous()?;
+        let v = qkv.get(2)?.contiguous()?;
+        let att = (q.matmul(&k.t()?)? * (1.0 / (hd as f64).sqrt()))?;
+        let att = att.broadcast_add(mask)?;
+        let att = candle_nn::ops::softmax(&att, D::Minus1)?;
+        let y = att.matmul(&v)?; // [B, H, T, hd]
+        let y = y.transpose(1, 2)?.reshape((b, t, c))?;
+        self.proj.forward(&y)
+    }
+}
+
+struct Block {
+    ln1: LayerNorm,
+    attn: Attention,
+    ln2: LayerNorm,
+    fc: Linear,
+    out: Linear,
+}
+
+impl Block {
+    fn new(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+        let hidden = cfg.mlp_ratio * cfg.dim;
+        Ok(Block {
+            ln1: LayerNorm::new(cfg.dim, vb.pp("ln1"))?,
+            attn: Attention::new(cfg, vb.pp("attn"))?,
+            ln2: LayerNorm::new(cfg.dim, vb.pp("ln2"))?,
+            fc: linear(cfg.dim, hidden, vb.pp("fc"))?,
+            out: linear(hidden, cfg.dim, vb.pp("out"))?,
+        })
+    }
+
+    fn forward(&self, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        let x = (x + self.attn.forward(&self.ln1.forward(x)?, mask)?)?;
+        let h = self.fc.forward(&self.ln2.forward(&x)?)?.gelu()?;
+        &x + self.out.forward(&h)?
+    }
+}
+
+/// Variable names, fixed because a checkpoint is a safetensors file keyed by them and
+/// `--init` writes the pretrained rows into `TOKEN_EMBEDDING`.
+pub const TOKEN_EMBEDDING: &str = "tok.weight";
+pub const PROJECTION: &str = "tok_proj.weight";
+
+pub struct Transformer {
+    tok: Tensor,
+    proj: Option<Linear>,
+    pos: Tensor,
+    blocks: Vec<Block>,
+    ln_f: LayerNorm,
+    head: Option<Linear>,
+    cfg: Config,
+}
+
+impl Transformer {
+    pub fn new(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+        if cfg.heads == 0 || cfg.dim % cfg.heads != 0 {
+            candle_core::bail!("dim {} is not a multiple of heads {}", cfg.dim, cfg.heads);
+        }
+        let e = cfg.embed_width();
+        let tok = vb.get((cfg.vocab_size, e), TOKEN_EMBEDDING)?;
+        let proj = match cfg.embed_dim {
+            Some(e) if e != cfg.dim => Some(linear_no_bias(e, cfg.dim, vb.pp("tok_proj"))?),
+            _ => None,
+        };
+        let pos = vb.get((cfg.context, cfg.dim), "pos.weight")?;
+        let blocks = (0..cfg.layers)
+            .map(|i| Block::new(cfg, vb.pp(format!("blocks.{i}"))))
+            .collect::<Result<Vec<_>>>()?;
+        let ln_f = LayerNorm::new(cfg.dim, vb.pp("ln_f"))?;
+        let head = if cfg.tied {
+            None
+        } else {
+            Some(linear_no_bias(cfg.dim, cfg.vocab_size, vb.pp("head"))?)
+        };
+        Ok(Transformer {
+            tok,
+            proj,
+            pos,
+            blocks,
+            ln_f,
+            head,
+            cfg: cfg.clone(),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// The token embedding as the model sees it, [V, dim]: the table, through the projection
+    /// when there is one. Tied output logits use the same matrix.
+    fn token_matrix(&self) -> Result<Tensor> {
+        match &self.proj {
+            Some(p) => p.forward(&self.tok),
+            None => Ok(self.tok.clone()),
+        }
+    }
+
+    /// ids [B, T] (u32) to logits [B·T, V].
+    pub fn forward(&self, ids: &Tensor) -> Result<Tensor> {
+        let (b, t) = ids.dims2()?;
+        if t > self.cfg.context {
+            candle_core::bail!(
+                "sequence of {t} tokens exceeds the context of {}",
+                self.cfg.context
+            );
+        }
+        let emb = self.token_matrix()?;
+        let x = emb
+            .embedding(&ids.flatten_all()?)?
+            .reshape((b, t, self.cfg.dim))?;
+        let x = x.broadcast_add(&self.pos.narrow(0, 0, t)?)?;
+        let mask = causal_mask(t, ids.device())?;
+        let mut x = x;
+        for block in &self.blocks {
+            x = block.forward(&x, &mask)?;
+        }
+        let x = self.ln_f.forward(&x)?.reshape((b * t, self.cfg.dim))?;
+        match &self.head {
+            Some(head) => head.forward(&x),
+            None => x.matmul(&emb.t()?),
+        }
+    }
+}
+
+fn causal_mask(t: usize, dev: &Device) -> Result<Tensor> {
+    let mask: Vec<f32> = (0..t)
+        .flat_map(|i| (0..t).map(move |j| if j > i { f32::NEG_INFINITY } else { 0.0 }))
+        .collect();
+    Tensor::from_vec(mask, (t, t), dev)?.to_dtype(DType::F32)
+}

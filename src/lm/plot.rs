@@ -1,0 +1,85 @@
+//! Validation-perplexity curves of several runs in one PNG.
+
+use crate::atomic::TempPath;
+use crate::{Error, Result};
+use plotters::prelude::*;
+use std::path::Path;
+
+const SIZE: (u32, u32) = (960, 600);
+
+/// Draws one line per `(name, [(step, perplexity)])` on a log-scale perplexity axis, renders in
+/// memory and writes the PNG atomically.
+pub fn perplexity_curves(
+    path: &Path,
+    title: &str,
+    series: &[(String, Vec<(f64, f64)>)],
+) -> Result<()> {
+    let points = series.iter().flat_map(|(_, p)| p.iter());
+    let (mut x_max, mut y_min, mut y_max) = (1f64, f64::INFINITY, 0f64);
+    for &(x, y) in points.filter(|(_, y)| y.is_finite()) {
+        x_max = x_max.max(x);
+        y_min = y_min.min(y);
+        y_max = y_max.max(y);
+    }
+    if !y_max.is_finite() || y_max <= 0.0 {
+        return Err(Error::Invalid("no finite perplexity to plot".into()));
+    }
+    let mut buf = vec![255u8; (SIZE.0 * SIZE.1 * 3) as usize];
+    draw(&mut buf, title, series, x_max, y_min * 0.9, y_max * 1.1)
+        .map_err(|e| Error::bad_file(path, format!("cannot draw the plot: {e}")))?;
+    let tmp = TempPath::for_target(path);
+    let file = std::fs::File::create(tmp.path()).map_err(|e| Error::io(path, e))?;
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), SIZE.0, SIZE.1);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let png_error = |e: png::EncodingError| Error::bad_file(path, e.to_string());
+    let mut w = enc.write_header().map_err(png_error)?;
+    w.write_image_data(&buf).map_err(png_error)?;
+    w.finish().map_err(png_error)?;
+    tmp.persist()
+}
+
+fn draw(
+    buf: &mut [u8],
+    title: &str,
+    series: &[(String, Vec<(f64, f64)>)],
+    x_max: f64,
+    y_min: f64,
+    y_max: f64,
+) -> std::result::Result<(), Box<dyn std::error::Error>> {
+    let root = BitMapBackend::with_buffer(buf, SIZE).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0f64..x_max, (y_min..y_max).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_desc("training step")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .y_desc("validation perplexity")
+        .draw()?;
+    for (i, (name, pts)) in series.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        chart
+            .draw_series(LineSeries::new(
+                pts.iter().copied().filter(|(_, y)| y.is_finite()),
+                color.stroke_width(2),
+            ))?
+            .label(name.as_str())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}

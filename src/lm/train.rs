@@ -1,0 +1,479 @@
+//! Training, evaluation, checkpoints and sampling for the Transformer LM.
+//!
+//! Every random choice comes from seeded xoshiro streams, one for the weights and one for the data
+//! order, so two runs that differ only in their embedding initialisation see the same batches in
+//! the same order: the comparison measures the initialisation and nothing else.
+
+use super::data::{LmData, EOS_ID};
+use super::init::{self, InitReport, InitScale};
+use super::model::{Config, Transformer, PROJECTION, TOKEN_EMBEDDING};
+use crate::atomic::{self, TempPath};
+use crate::sampling::{rng, FastRng};
+use crate::vectors::Embeddings;
+use crate::vocab::Vocab;
+use crate::{Error, Result};
+use candle_core::{DType, Device, Tensor, Var};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use rand::{Rng, RngCore};
+use rand_distr::{Distribution, Normal};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The random initialiser's standard deviation (GPT-2's), which `--init-scale std` matches.
+pub const INIT_STD: f64 = 0.02;
+
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+pub const CONFIG_FILE: &str = "config.json";
+pub const VOCAB_FILE: &str = "vocab.txt";
+pub const METRICS_FILE: &str = "metrics.csv";
+
+/// A model with its variables and vocabulary.
+pub struct Lm {
+    pub varmap: VarMap,
+    pub model: Transformer,
+    pub vocab: Vocab,
+    pub device: Device,
+}
+
+impl Lm {
+    /// A randomly initialised model: N(0, 0.02) weights, residual output projections scaled down
+    /// by sqrt(2·layers) (GPT-2), zero biases, unit LayerNorm gains. Seeded, so reproducible.
+    pub fn new(cfg: &Config, vocab: Vocab, seed: u64, device: &Device) -> Result<Lm> {
+        if vocab.len() != cfg.vocab_size {
+            return Err(Error::Invalid(format!(
+                "vocabulary has {} words but the config says {}",
+                vocab.len(),
+                cfg.vocab_size
+            )));
+        }
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
+        let model = Transformer::new(cfg, vb)?;
+        let mut r = rng(seed);
+        let mut vars: Vec<(String, Var)> = varmap
+            .data()
+            .lock()
+            .expect("varmap lock")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        let residual_std = INIT_STD / (2.0 * cfg.layers.max(1) as f64).sqrt();
+        for (name, var) in vars {
+            let shape = var.shape().clone();
+            let n = shape.elem_count();
+            let values: Vec<f32> = if name.ends_with(".bias") {
+                vec![0.0; n]
+            } else if name.ends_with(".gain") {
+                vec![1.0; n]
+            } else {
+                let std = if name == PROJECTION {
+                    1.0 / (cfg.embed_width() as f64).sqrt()
+                } else if name.ends_with("attn.proj.weight") || name.ends_with(".out.weight") {
+                    residual_std
+                } else {
+                    INIT_STD
+                };
+                normal(&mut r, n, std)
+            };
+            var.set(&Tensor::from_vec(values, shape, device)?)?;
+        }
+        Ok(Lm {
+            varmap,
+            model,
+            vocab,
+            device: device.clone(),
+        })
+    }
+
+    fn var(&self, name: &str) -> Result<Var> {
+        self.varmap
+            .data()
+            .lock()
+            .expect("varmap lock")
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::Invalid(format!("model has no variable {name}")))
+    }
+
+    /// Writes pretrained vectors into the token embedding (see `init::apply`).
+    pub fn init_embeddings(
+        &mut self,
+        vectors: &Embeddings,
+        scale: InitScale,
+    ) -> Result<InitReport> {
+        let var = self.var(TOKEN_EMBEDDING)?;
+        let (rows, width) = var.dims2()?;
+        let mut table: Vec<f32> = var.flatten_all()?.to_vec1()?;
+        let report = init::apply(&mut table, width, &self.vocab, vectors, scale, INIT_STD)?;
+        var.set(&Tensor::from_vec(table, (rows, width), &self.device)?)?;
+        Ok(report)
+    }
+
+    /// The token-embedding table as stored ([V, width]).
+    pub fn token_embedding(&self) -> Result<Vec<Vec<f32>>> {
+        Ok(self.var(TOKEN_EMBEDDING)?.to_vec2()?)
+    }
+
+    /// Mean negative log-likelihood per token over up to `max_tokens` predictions of `ids`, cut
+    /// into non-overlapping windows of the model's context.
+    pub fn evaluate(&self, ids: &[u32], batch: usize, max_tokens: usize) -> Result<f64> {
+        let t = self.model.config().context;
+        let windows = (ids.len().saturating_sub(1) / t).min(max_tokens.div_ceil(t).max(1));
+        if windows == 0 {
+            return Err(Error::Invalid(format!(
+                "validation text has {} tokens, fewer than one context of {t}",
+                ids.len()
+            )));
+        }
+        let (mut total, mut count) = (0f64, 0usize);
+        let starts: Vec<usize> = (0..windows).map(|w| w * t).collect();
+        for chunk in starts.chunks(batch.max(1)) {
+            let (x, y) = batch_tensors(ids, chunk, t, &self.device)?;
+            let logits = self.model.forward(&x)?;
+            let loss = candle_nn::loss::cross_entropy(&logits, &y)?.to_scalar::<f32>()? as f64;
+            total += loss * (chunk.len() * t) as f64;
+            count += chunk.len() * t;
+        }
+        Ok(total / count as f64)
+    }
+
+    /// Writes `model.safetensors`, `config.json` and `vocab.txt` into `dir`, each atomically.
+    pub fn save(&self, dir: &Path, extra: serde_json::Value) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let weights = dir.join(WEIGHTS_FILE);
+        let tmp = TempPath::for_target(&weights);
+        self.varmap
+            .save(tmp.path())
+            .map_err(|e| model_error(&weights, e))?;
+        tmp.persist()?;
+        let config = serde_json::json!({
+            "model": self.model.config(),
+            "wembed_version": env!("CARGO_PKG_VERSION"),
+            "training": extra,
+        });
+        let text = serde_json::to_string_pretty(&config).expect("config serialises");
+        atomic::write_file(&dir.join(CONFIG_FILE), |f| {
+            use std::io::Write;
+            f.write_all(text.as_bytes())
+        })?;
+        self.vocab.save(&dir.join(VOCAB_FILE))
+    }
+
+    /// Reads a checkpoint folder written by `save`.
+    pub fn load(dir: &Path, device: &Device) -> Result<Lm> {
+        let config_path = dir.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::bad_file(&config_path, format!("not JSON: {e}")))?;
+        let cfg: Config = serde_json::from_value(value["model"].clone())
+            .map_err(|e| Error::bad_file(&config_path, format!("bad model config: {e}")))?;
+        let vocab = Vocab::load(&dir.join(VOCAB_FILE))?;
+        let mut lm = Lm::new(&cfg, vocab, 0, device)?;
+        let weights = dir.join(WEIGHTS_FILE);
+        if !weights.exists() {
+            return Err(Error::NotFound(weights));
+        }
+        lm.varmap
+            .load(&weights)
+            .map_err(|e| model_error(&weights, e))?;
+        Ok(lm)
+    }
+
+    /// Samples `n` tokens after `prompt` (ids), with temperature and top-k truncation.
+    pub fn generate(
+        &self,
+        prompt: &[u32],
+        n: usize,
+        temperature: f64,
+        top_k: usize,
+        seed: u64,
+    ) -> Result<Vec<u32>> {
+        let mut r = rng(seed);
+        let ctx = self.model.config().context;
+        let mut ids: Vec<u32> = if prompt.is_empty() {
+            vec![EOS_ID]
+        } else {
+            prompt.to_vec()
+        };
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let window = &ids[ids.len().saturating_sub(ctx)..];
+            let x = Tensor::from_slice(window, (1, window.len()), &self.device)?;
+            let logits = self.model.forward(&x)?;
+            let last: Vec<f32> = logits.get(window.len() - 1)?.to_vec1()?;
+            let next = sample(&last, temperature, top_k, &mut r);
+            ids.push(next);
+            out.push(next);
+        }
+        Ok(out)
+    }
+}
+
+fn model_error(path: &Path, e: candle_core::Error) -> Error {
+    Error::bad_file(path, e.to_string())
+}
+
+fn normal(r: &mut FastRng, n: usize, std: f64) -> Vec<f32> {
+    let d = Normal::new(0.0, std).expect("finite std");
+    (0..n).map(|_| d.sample(r) as f32).collect()
+}
+
+/// Softmax sampling over the `top_k` largest logits (all when 0), at `temperature` (greedy at 0).
+fn sample(logits: &[f32], temperature: f64, top_k: usize, r: &mut FastRng) -> u32 {
+    let mut order: Vec<usize> = (0..logits.len()).collect();
+    order.sort_unstable_by(|&a, &b| logits[b].total_cmp(&logits[a]));
+    if temperature <= 0.0 {
+        return order[0] as u32;
+    }
+    if top_k > 0 {
+        order.truncate(top_k);
+    }
+    let max = logits[order[0]] as f64;
+    let weights: Vec<f64> = order
+        .iter()
+        .map(|&i| ((logits[i] as f64 - max) / temperature).exp())
+        .collect();
+    let mut u = r.random::<f64>() * weights.iter().sum::<f64>();
+    for (&i, w) in order.iter().zip(&weights) {
+        if u < *w {
+            return i as u32;
+        }
+        u -= w;
+    }
+    order[order.len() - 1] as u32
+}
+
+/// Inputs [B, T] and next-token targets [B·T] for windows starting at `starts`.
+fn batch_tensors(
+    ids: &[u32],
+    starts: &[usize],
+    t: usize,
+    dev: &Device,
+) -> Result<(Tensor, Tensor)> {
+    let mut x = Vec::with_capacity(starts.len() * t);
+    let mut y = Vec::with_capacity(starts.len() * t);
+    for &s in starts {
+        x.extend_from_slice(&ids[s..s + t]);
+        y.extend_from_slice(&ids[s + 1..s + t + 1]);
+    }
+    Ok((
+        Tensor::from_vec(x, (starts.len(), t), dev)?,
+        Tensor::from_vec(y, starts.len() * t, dev)?,
+    ))
+}
+
+/// How to train: the optimiser, the schedule and what to measure.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct TrainOptions {
+    pub steps: usize,
+    pub batch: usize,
+    pub lr: f64,
+    /// Linear warm-up steps, then cosine decay to a tenth of `lr`.
+    pub warmup: usize,
+    /// AdamW decay on weight matrices (not on embeddings, positions, biases or gains).
+    pub weight_decay: f64,
+    /// Global gradient-norm clip (0: none).
+    pub clip: f64,
+    pub eval_every: usize,
+    /// Validation predictions per evaluation (a prefix of the validation split).
+    pub valid_tokens: usize,
+    /// The token embedding (and the tied output layer with it) stays fixed for this many steps,
+    /// so the rest of the network adapts to pretrained vectors before it may move them.
+    pub freeze_steps: usize,
+    /// Seed of the data order (the weights have their own, in `Lm::new`).
+    pub seed: u64,
+}
+
+/// One row of `metrics.csv`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Metric {
+    pub step: usize,
+    /// Mean training loss since the previous row (NaN at step 0).
+    pub train_loss: f64,
+    pub valid_loss: f64,
+    pub valid_ppl: f64,
+    pub tokens_per_s: f64,
+    pub seconds: f64,
+}
+
+fn lr_at(step: usize, o: &TrainOptions) -> f64 {
+    if step < o.warmup {
+        return o.lr * (step + 1) as f64 / o.warmup as f64;
+    }
+    let span = o.steps.saturating_sub(o.warmup).max(1) as f64;
+    let p = ((step - o.warmup) as f64 / span).min(1.0);
+    o.lr * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * p).cos()))
+}
+
+/// Where training writes: the checkpoint folder and a line per evaluation for the caller.
+pub struct Sink<'a> {
+    pub dir: Option<PathBuf>,
+    pub extra: serde_json::Value,
+    pub on_metric: &'a mut dyn FnMut(&Metric),
+}
+
+/// Trains `lm` on `data.train`, evaluating on `data.valid` at step 0, every `eval_every` steps and
+/// at the end; saves the checkpoint and `metrics.csv` at each evaluation when `sink.dir` is set.
+pub fn train(lm: &Lm, data: &LmData, o: &TrainOptions, sink: Sink) -> Result<Vec<Metric>> {
+    let t = lm.model.config().context;
+    if data.train.len() < t + 2 {
+        return Err(Error::Invalid(format!(
+            "training text has {} tokens, fewer than one context of {t}",
+            data.train.len()
+        )));
+    }
+    let (mut embed, mut decay, mut plain) = (Vec::new(), Vec::new(), Vec::new());
+    let mut named: Vec<(String, Var)> = lm
+        .varmap
+        .data()
+        .lock()
+        .expect("varmap lock")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, var) in &named {
+        if name == TOKEN_EMBEDDING {
+            embed.push(var.clone());
+        } else if var.rank() == 2 && name != "pos.weight" {
+            decay.push(var.clone());
+        } else {
+            plain.push(var.clone());
+        }
+    }
+    let params = |wd: f64| ParamsAdamW {
+        lr: o.lr,
+        beta1: 0.9,
+        beta2: 0.95,
+        eps: 1e-8,
+        weight_decay: wd,
+    };
+    // One optimiser per group: AdamW would decay every variable it holds, and a group that is
+    // not stepped is frozen.
+    let mut opt_embed = AdamW::new(embed, params(0.0))?;
+    let mut opt_decay = AdamW::new(decay, params(o.weight_decay))?;
+    let mut opt_plain = AdamW::new(plain, params(0.0))?;
+    let all: Vec<Var> = named.into_iter().map(|(_, v)| v).collect();
+
+    let mut data_rng = rng(o.seed ^ 0x5eed_da7a);
+    let mut metrics: Vec<Metric> = Vec::new();
+    let start = Instant::now();
+    let (mut loss_sum, mut loss_n) = (0f64, 0usize);
+    let mut train_time = 0f64;
+    let mut record = |step: usize,
+                      loss_sum: &mut f64,
+                      loss_n: &mut usize,
+                      train_time: f64,
+                      metrics: &mut Vec<Metric>|
+     -> Result<()> {
+        let valid_loss = lm.evaluate(&data.valid, o.batch, o.valid_tokens)?;
+        let m = Metric {
+            step,
+            train_loss: if *loss_n > 0 {
+                *loss_sum / *loss_n as f64
+            } else {
+                f64::NAN
+            },
+            valid_loss,
+            valid_ppl: valid_loss.exp(),
+            tokens_per_s: if train_time > 0.0 {
+                (step * o.batch * t) as f64 / train_time
+            } else {
+                0.0
+            },
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        (*loss_sum, *loss_n) = (0.0, 0);
+        (sink.on_metric)(&m);
+        metrics.push(m);
+        if let Some(dir) = &sink.dir {
+            let mut extra = sink.extra.clone();
+            extra["step"] = step.into();
+            extra["options"] = serde_json::to_value(o).expect("options serialise");
+            lm.save(dir, extra)?;
+            write_metrics(&dir.join(METRICS_FILE), metrics)?;
+        }
+        Ok(())
+    };
+    record(0, &mut loss_sum, &mut loss_n, 0.0, &mut metrics)?;
+    let max_start = data.train.len() - t - 1;
+    for step in 0..o.steps {
+        let step_start = Instant::now();
+        let starts: Vec<usize> = (0..o.batch)
+            .map(|_| (data_rng.next_u64() % max_start as u64) as usize)
+            .collect();
+        let (x, y) = batch_tensors(&data.train, &starts, t, &lm.device)?;
+        let logits = lm.model.forward(&x)?;
+        let loss = candle_nn::loss::cross_entropy(&logits, &y)?;
+        let loss_value = loss.to_scalar::<f32>()? as f64;
+        if !loss_value.is_finite() {
+            return Err(Error::Invalid(format!(
+                "training diverged at step {step} (loss {loss_value}); lower --lr"
+            )));
+        }
+        let mut grads = loss.backward()?;
+        if o.clip > 0.0 {
+            clip_gradients(&mut grads, &all, o.clip)?;
+        }
+        let lr = lr_at(step, o);
+        for opt in [&mut opt_embed, &mut opt_decay, &mut opt_plain] {
+            opt.set_learning_rate(lr);
+        }
+        if step >= o.freeze_steps {
+            opt_embed.step(&grads)?;
+        }
+        opt_decay.step(&grads)?;
+        opt_plain.step(&grads)?;
+        train_time += step_start.elapsed().as_secs_f64();
+        loss_sum += loss_value;
+        loss_n += 1;
+        let done = step + 1;
+        if done == o.steps || (o.eval_every > 0 && done % o.eval_every == 0) {
+            record(done, &mut loss_sum, &mut loss_n, train_time, &mut metrics)?;
+        }
+    }
+    Ok(metrics)
+}
+
+fn clip_gradients(
+    grads: &mut candle_core::backprop::GradStore,
+    vars: &[Var],
+    max: f64,
+) -> Result<()> {
+    let mut sq = 0f64;
+    for v in vars {
+        if let Some(g) = grads.get(v.as_tensor()) {
+            sq += g.sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
+        }
+    }
+    let norm = sq.sqrt();
+    if norm > max {
+        let factor = max / norm;
+        for v in vars {
+            if let Some(g) = grads.remove(v.as_tensor()) {
+                grads.insert(v.as_tensor(), (g * factor)?);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `step,train_loss,valid_loss,valid_ppl,tokens_per_s,seconds`, rewritten whole each time.
+pub fn write_metrics(path: &Path, metrics: &[Metric]) -> Result<()> {
+    atomic::write_file(path, |f| {
+        use std::io::Write;
+        writeln!(
+            f,
+            "step,train_loss,valid_loss,valid_ppl,tokens_per_s,seconds"
+        )?;
+        for m in metrics {
+            writeln!(
+                f,
+                "{},{:.5},{:.5},{:.3},{:.1},{:.1}",
+                m.step, m.train_loss, m.valid_loss, m.valid_ppl, m.tokens_per_s, m.seconds
+            )?;
+        }
+        Ok(())
+    })
+}

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 pub struct TempPath {
     tmp: Option<PathBuf>,
     target: PathBuf,
+    /// A resumable partial file: kept on drop and on Ctrl-C, because a checkpoint refers to it.
+    durable: bool,
 }
 
 /// Temporary files and folders to delete if the process is interrupted (Ctrl-C, SIGTERM).
@@ -59,6 +61,17 @@ impl TempPath {
         TempPath {
             tmp: Some(tmp),
             target: target.to_path_buf(),
+            durable: false,
+        }
+    }
+
+    /// `.NAME.partial` beside `target`: a stable name a resumed run can find again, kept on drop
+    /// and on interruption, renamed into place by `persist` like any temporary file.
+    pub fn partial(target: &Path) -> TempPath {
+        TempPath {
+            tmp: Some(partial_path(target)),
+            target: target.to_path_buf(),
+            durable: true,
         }
     }
 
@@ -94,8 +107,20 @@ impl TempPath {
     }
 }
 
+/// Where `TempPath::partial` keeps `target` while it is incomplete.
+pub fn partial_path(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    target.with_file_name(format!(".{name}.partial"))
+}
+
 impl Drop for TempPath {
     fn drop(&mut self) {
+        if self.durable {
+            return;
+        }
         if let Some(tmp) = self.tmp.take() {
             let _ = std::fs::remove_file(&tmp);
             unregister_cleanup(&tmp);

@@ -76,6 +76,9 @@ impl Source {
 /// What a worker does with each sentence. One sink per thread, so no sink needs a lock.
 pub trait SentenceSink: Send {
     fn sentence(&mut self, tokens: &[&str]);
+    /// Called after each whole line read from a plain file, with the corpus offset (over all
+    /// files, in order) where the next line starts: a position a checkpoint can resume from.
+    fn line_end(&mut self, _next: u64) {}
 }
 
 /// Counts gathered while reading, summed over threads.
@@ -200,18 +203,41 @@ impl Corpus {
         S: SentenceSink,
         F: Fn(usize) -> S + Sync,
     {
+        self.for_each_parallel_from(threads, progress, None, make)
+    }
+
+    /// As `for_each_parallel`, but on plain files thread t starts at `resume[t]` (a `line_end`
+    /// offset inside its range) instead of the start of its range. Corpora that cannot seek
+    /// (gzip, stdin) always start from the beginning.
+    pub fn for_each_parallel_from<S, F>(
+        &self,
+        threads: usize,
+        progress: &Progress,
+        resume: Option<&[u64]>,
+        make: F,
+    ) -> Result<(Vec<S>, ReadStats)>
+    where
+        S: SentenceSink,
+        F: Fn(usize) -> S + Sync,
+    {
         let threads = threads.max(1);
         if self.seekable() {
-            self.read_ranges(threads, progress, make)
+            self.read_ranges(threads, progress, resume, make)
         } else {
             self.read_channel(threads, progress, make)
         }
+    }
+
+    /// True when reading can start mid-corpus (plain files only), so positions mean something.
+    pub fn resumable(&self) -> bool {
+        self.seekable()
     }
 
     fn read_ranges<S, F>(
         &self,
         threads: usize,
         progress: &Progress,
+        resume: Option<&[u64]>,
         make: F,
     ) -> Result<(Vec<S>, ReadStats)>
     where
@@ -233,8 +259,11 @@ impl Corpus {
                     let files = &files;
                     let make = &make;
                     scope.spawn(move || {
-                        let start = total * t as u64 / threads as u64;
+                        let mut start = total * t as u64 / threads as u64;
                         let end = total * (t as u64 + 1) / threads as u64;
+                        if let Some(&at) = resume.and_then(|r| r.get(t)) {
+                            start = start.max(at);
+                        }
                         let mut sink = make(t);
                         let mut worker = Worker::new(&self.options);
                         let mut base = 0u64;
@@ -243,8 +272,7 @@ impl Corpus {
                             if lo < hi {
                                 read_range(
                                     f,
-                                    lo - base,
-                                    hi - base,
+                                    (lo - base, hi - base, base),
                                     &mut worker,
                                     &mut sink,
                                     progress,
@@ -451,10 +479,10 @@ impl<R: BufRead> LineReader<R> {
 
 /// Reads the lines of `file` that start in [lo, hi): the owner of a line is the range holding its
 /// first byte, so ranges laid end to end read every line exactly once.
+/// Reads the lines that start in `lo..hi` of `file`, whose first byte is at corpus offset `base`.
 fn read_range<S: SentenceSink>(
     file: &InputFile,
-    lo: u64,
-    hi: u64,
+    (lo, hi, base): (u64, u64, u64),
     worker: &mut Worker,
     sink: &mut S,
     progress: &Progress,
@@ -493,6 +521,7 @@ fn read_range<S: SentenceSink>(
         if !ends_line {
             break;
         }
+        sink.line_end(base + r.pos);
         if r.pos - reported >= 1 << 18 {
             let step = r.pos.min(hi) - reported.min(hi);
             progress.inc(step, worker.stats.tokens - tokens_before);

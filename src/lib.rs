@@ -5,6 +5,7 @@
 //! hold data; `vocab` counts words; trainers and formats sit above them; `main.rs` is a thin CLI.
 
 pub mod atomic;
+pub mod checkpoint;
 pub mod corpus;
 pub mod error;
 pub mod eval;

@@ -1,6 +1,7 @@
 //! The command line: parses arguments, calls the library, turns errors into one line.
 
-use clap::{Args, Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use wembed::corpus::{Corpus, CorpusOptions};
@@ -290,8 +291,19 @@ struct TrainArgs {
     #[command(flatten)]
     input: CorpusArgs,
     /// Model folder to write (input.npy, output.npy, vocab.txt, config.json, vectors.bin).
-    #[arg(short = 'o', long = "output", value_name = "DIR")]
-    output: PathBuf,
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "DIR",
+        required_unless_present = "resume"
+    )]
+    output: Option<PathBuf>,
+    /// Continue the interrupted run in DIR from its last checkpoint, with its settings and corpus.
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    resume: Option<PathBuf>,
+    /// Seconds between checkpoints (matrices synced, then checkpoint.json written); 0: none.
+    #[arg(long, default_value_t = 300)]
+    checkpoint_secs: u64,
     /// Dimension of the vectors (word2vec -size).
     #[arg(long, alias = "size", default_value_t = 100)]
     dim: usize,
@@ -355,7 +367,7 @@ struct EvalArgs {
 #[derive(Args)]
 struct CorpusArgs {
     /// Text files, folders (read recursively, sorted) or - for stdin; gzip is detected by content.
-    #[arg(required = true, value_name = "CORPUS")]
+    #[arg(value_name = "CORPUS")]
     corpus: Vec<PathBuf>,
     /// Lowercase every token.
     #[arg(long)]
@@ -370,6 +382,11 @@ struct CorpusArgs {
 
 impl CorpusArgs {
     fn open(&self) -> wembed::Result<Corpus> {
+        if self.corpus.is_empty() {
+            return Err(wembed::Error::Invalid(
+                "no corpus given: name files, folders, or - for stdin".into(),
+            ));
+        }
         Corpus::open(
             &self.corpus,
             CorpusOptions {
@@ -423,13 +440,19 @@ struct SynthArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Matches are kept beside the parsed struct: `--resume` needs to know which flags were typed.
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let sub = matches
+        .subcommand()
+        .map(|(_, m)| m.clone())
+        .unwrap_or_default();
     wembed::atomic::install_interrupt_cleanup();
     let result = match cli.command {
         Command::Vocab(a) => vocab(a),
         Command::Synth(a) => synth(a),
-        Command::Skipgram(a) => train_word2vec(a, Architecture::SkipGram),
-        Command::Cbow(a) => train_word2vec(a, Architecture::Cbow),
+        Command::Skipgram(a) => train_word2vec(a, Architecture::SkipGram, &sub),
+        Command::Cbow(a) => train_word2vec(a, Architecture::Cbow, &sub),
         Command::Glove(a) => glove(a),
         Command::Eval(a) => eval(a),
         Command::Export(a) => export(a),
@@ -542,8 +565,16 @@ fn vocab_for_training(
     Ok((v, Some(s)))
 }
 
-fn train_word2vec(a: TrainArgs, arch: Architecture) -> anyhow::Result<()> {
-    let corpus = a.input.open()?;
+/// What a word2vec checkpoint keeps for the CLI, so that `--resume DIR` alone restarts the run.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ResumeMeta {
+    corpus: Vec<PathBuf>,
+    corpus_options: CorpusOptions,
+    vocab_options: VocabOptions,
+    vocab_file: Option<PathBuf>,
+}
+
+fn word2vec_config(a: &TrainArgs, arch: Architecture) -> Word2VecConfig {
     let mut config = Word2VecConfig::new(arch);
     config.dim = a.dim;
     config.window = a.window;
@@ -555,19 +586,130 @@ fn train_word2vec(a: TrainArgs, arch: Architecture) -> anyhow::Result<()> {
     config.cbow_mean = !a.cbow_sum;
     config.threads = a.input.threads.max(1);
     config.seed = a.seed;
-    let vocab_options = VocabOptions {
-        min_count: a.min_count,
-        max_vocab: a.max_vocab,
-        ..VocabOptions::default()
-    };
+    config
+}
+
+fn typed(m: &ArgMatches, id: &str) -> bool {
+    m.try_get_raw(id).ok().flatten().is_some()
+        && m.value_source(id) == Some(ValueSource::CommandLine)
+}
+
+/// Reopens an interrupted run: its stored settings win, and a flag typed with another value is an
+/// error rather than silently ignored or silently applied to half a run.
+fn resume_word2vec(
+    a: &TrainArgs,
+    arch: Architecture,
+    m: &ArgMatches,
+    dir: &std::path::Path,
+) -> anyhow::Result<(Word2VecConfig, Corpus, Vocab, ResumeMeta, word2vec::State)> {
+    let state: word2vec::State = wembed::checkpoint::read(dir)?;
+    if state.config.architecture != arch {
+        let name = serde_json::to_value(state.config.architecture)?;
+        let name = name.as_str().unwrap_or_default();
+        anyhow::bail!(
+            "{} holds a {name} run; resume it with wembed {name} --resume",
+            dir.display()
+        );
+    }
+    let meta: ResumeMeta = serde_json::from_value(state.meta.clone()).map_err(|e| {
+        wembed::Error::bad_file(
+            wembed::checkpoint::path(dir),
+            format!("corrupt checkpoint: {e}"),
+        )
+    })?;
+    let stored = serde_json::to_value(&state.config)?;
+    let wanted = serde_json::to_value(word2vec_config(a, arch))?;
+    let fields = [
+        ("dim", "dim"),
+        ("window", "window"),
+        ("negative", "negative"),
+        ("hs", "hs"),
+        ("sample", "sample"),
+        ("epochs", "epochs"),
+        ("lr", "lr"),
+        ("cbow_sum", "cbow_mean"),
+        ("threads", "threads"),
+        ("seed", "seed"),
+    ];
+    for (arg, field) in fields {
+        if typed(m, arg) && stored[field] != wanted[field] {
+            anyhow::bail!(
+                "--{} conflicts with the checkpoint in {} ({field} {} there); resume with the same settings",
+                arg.replace('_', "-"),
+                dir.display(),
+                stored[field]
+            );
+        }
+    }
+    let same = [
+        (
+            "corpus",
+            !a.input.corpus.is_empty() && a.input.corpus != meta.corpus,
+        ),
+        (
+            "lowercase",
+            a.input.lowercase != meta.corpus_options.lowercase,
+        ),
+        ("min_count", a.min_count != meta.vocab_options.min_count),
+        ("max_vocab", a.max_vocab != meta.vocab_options.max_vocab),
+        ("vocab", a.vocab != meta.vocab_file),
+    ];
+    for (arg, differs) in same {
+        if typed(m, arg) && differs {
+            anyhow::bail!(
+                "{} conflicts with the checkpoint in {}; resume with the same corpus and vocabulary",
+                if arg == "corpus" { "CORPUS".to_string() } else { format!("--{}", arg.replace('_', "-")) },
+                dir.display()
+            );
+        }
+    }
+    let corpus = Corpus::open(&meta.corpus, meta.corpus_options.clone())?;
+    let vocab = Vocab::load(&dir.join(model::VOCAB))?;
+    Ok((state.config.clone(), corpus, vocab, meta, state))
+}
+
+fn train_word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::Result<()> {
     let quiet = a.input.quiet;
-    let (vocab, vocab_stats) = vocab_for_training(
-        &corpus,
-        a.vocab.as_deref(),
-        &vocab_options,
-        config.threads,
-        quiet,
-    )?;
+    let every = (a.checkpoint_secs > 0).then(|| std::time::Duration::from_secs(a.checkpoint_secs));
+    let (config, corpus, vocab, vocab_stats, meta, resume, output) = match &a.resume {
+        Some(dir) => {
+            let (config, corpus, vocab, meta, state) = resume_word2vec(&a, arch, m, dir)?;
+            if !quiet {
+                eprintln!(
+                    "wembed: resuming {} at epoch {} of {}, {} words done",
+                    dir.display(),
+                    state.epoch + 1,
+                    config.epochs,
+                    state.words_done
+                );
+            }
+            (config, corpus, vocab, None, meta, Some(state), dir.clone())
+        }
+        None => {
+            let output = a.output.clone().expect("clap requires -o without --resume");
+            let corpus = a.input.open()?;
+            let config = word2vec_config(&a, arch);
+            let vocab_options = VocabOptions {
+                min_count: a.min_count,
+                max_vocab: a.max_vocab,
+                ..VocabOptions::default()
+            };
+            let (vocab, vocab_stats) = vocab_for_training(
+                &corpus,
+                a.vocab.as_deref(),
+                &vocab_options,
+                config.threads,
+                quiet,
+            )?;
+            let meta = ResumeMeta {
+                corpus: a.input.corpus.clone(),
+                corpus_options: corpus.options().clone(),
+                vocab_options,
+                vocab_file: a.vocab.clone(),
+            };
+            (config, corpus, vocab, vocab_stats, meta, None, output)
+        }
+    };
     if !quiet {
         eprintln!(
             "wembed: vocabulary {} words, {} training tokens per epoch",
@@ -575,7 +717,14 @@ fn train_word2vec(a: TrainArgs, arch: Architecture) -> anyhow::Result<()> {
             vocab.total()
         );
     }
-    std::fs::create_dir_all(&a.output).map_err(|e| wembed::Error::io(&a.output, e))?;
+    std::fs::create_dir_all(&output).map_err(|e| wembed::Error::io(&output, e))?;
+    // Saved first: a checkpoint's rows are this file's words, and a resumed run reads it back.
+    vocab.save(&output.join(model::VOCAB))?;
+    let ck = word2vec::Checkpointing {
+        every,
+        resume,
+        meta: serde_json::to_value(&meta)?,
+    };
     let label = match arch {
         Architecture::SkipGram => "skipgram",
         Architecture::Cbow => "cbow",
@@ -586,28 +735,28 @@ fn train_word2vec(a: TrainArgs, arch: Architecture) -> anyhow::Result<()> {
         vocab.total() * config.epochs as u64,
         config.threads,
     );
-    let trained = word2vec::train(&corpus, &vocab, &config, &a.output, &progress);
+    let trained = word2vec::train(&corpus, &vocab, &config, &output, &progress, &ck);
     progress.finish();
     let stats = trained?;
-    vocab.save(&a.output.join(model::VOCAB))?;
-    model::write_vectors_bin(&a.output, model::Which::Input)?;
+    model::write_vectors_bin(&output, model::Which::Input)?;
     model::write_config(
-        &a.output,
+        &output,
         serde_json::json!({
             "trainer": label,
             "hyperparameters": config,
             "corpus": {
-                "paths": a.input.corpus,
+                "paths": meta.corpus,
                 "options": corpus.options(),
             },
             "vocab": {
-                "options": vocab_options,
-                "file": a.vocab,
+                "options": meta.vocab_options,
+                "file": meta.vocab_file,
                 "stats": vocab_stats,
                 "words": vocab.len(),
                 "train_tokens": vocab.total(),
             },
             "training": stats,
+            "resumed": ck.resume.is_some(),
         }),
     )?;
     eprintln!(
@@ -617,7 +766,7 @@ fn train_word2vec(a: TrainArgs, arch: Architecture) -> anyhow::Result<()> {
         stats.words_per_sec,
         stats.words_per_sec / stats.threads as f64,
         stats.threads,
-        a.output.display()
+        output.display()
     );
     Ok(())
 }

@@ -172,6 +172,35 @@ pub struct MatrixFile {
 impl MatrixFile {
     /// Creates a zero-filled `rows × cols` matrix at a temporary path beside `path`.
     pub fn create(path: &Path, rows: usize, cols: usize) -> Result<MatrixFile> {
+        Self::create_in(TempPath::for_target(path), path, rows, cols)
+    }
+
+    /// As `create`, but under the stable name `.NAME.partial`, kept if the run dies, so that a
+    /// checkpointed run can reopen it with [`MatrixFile::open_partial`].
+    pub fn create_partial(path: &Path, rows: usize, cols: usize) -> Result<MatrixFile> {
+        Self::create_in(TempPath::partial(path), path, rows, cols)
+    }
+
+    /// Reopens the partial file of `path` left by an interrupted run; it must hold a
+    /// `rows × cols` float32 matrix. `finish` renames it into place.
+    pub fn open_partial(path: &Path, rows: usize, cols: usize) -> Result<MatrixFile> {
+        let tmp = TempPath::partial(path);
+        let mut m = Self::open_rw(tmp.path())?;
+        if (m.layout.rows, m.layout.cols, m.layout.dtype) != (rows, cols, NpyDtype::F32) {
+            return Err(Error::bad_file(
+                tmp.path(),
+                format!(
+                    "holds a ({}, {}) matrix, the checkpoint expects float32 ({rows}, {cols})",
+                    m.layout.rows, m.layout.cols
+                ),
+            ));
+        }
+        m.tmp = Some(tmp);
+        m.path = path.to_path_buf();
+        Ok(m)
+    }
+
+    fn create_in(tmp: TempPath, path: &Path, rows: usize, cols: usize) -> Result<MatrixFile> {
         if rows == 0 || cols == 0 {
             return Err(Error::Invalid(format!(
                 "matrix shape ({rows}, {cols}) is empty"
@@ -183,7 +212,6 @@ impl MatrixFile {
             .and_then(|n| n.checked_mul(4))
             .and_then(|n| n.checked_add(header.len()))
             .ok_or_else(|| Error::Invalid(format!("matrix shape ({rows}, {cols}) too large")))?;
-        let tmp = TempPath::for_target(path);
         let io = |e| Error::io(path, e);
         let file = OpenOptions::new()
             .read(true)
@@ -249,6 +277,13 @@ impl MatrixFile {
     pub fn shared(&mut self) -> SharedMatrix<'_> {
         let cols = self.layout.cols;
         SharedMatrix::new(self.data_mut(), cols)
+    }
+
+    /// A second handle on the file, whose `sync_data` writes the mapping's dirty pages to disk
+    /// (on Linux the mapped pages are the file's page cache) while worker threads hold the
+    /// matrix through [`MatrixFile::shared`].
+    pub fn sync_handle(&self) -> Result<File> {
+        self.file.try_clone().map_err(|e| Error::io(&self.path, e))
     }
 
     /// Writes dirty pages to disk: a checkpoint.

@@ -10,8 +10,8 @@ use wembed::synth::{Language, SynthOptions};
 use wembed::vectors::Embeddings;
 use wembed::vocab::{Vocab, VocabOptions};
 use wembed::word2vec::{
-    effective_window, keep_probability, negative_sampler, train, Architecture, Huffman, Schedule,
-    Word2VecConfig,
+    effective_window, keep_probability, negative_sampler, train, Architecture, Checkpointing,
+    Huffman, Schedule, Word2VecConfig,
 };
 
 #[test]
@@ -147,7 +147,15 @@ fn synth_accuracy(
     cfg.seed = seed;
     configure(&mut cfg);
     let model = p(&d, "model");
-    train(&corpus, &vocab, &cfg, &model, &Progress::hidden()).unwrap();
+    train(
+        &corpus,
+        &vocab,
+        &cfg,
+        &model,
+        &Progress::hidden(),
+        &Checkpointing::default(),
+    )
+    .unwrap();
     vocab.save(&model.join("vocab.txt")).unwrap();
     let emb = Embeddings::load(&model).unwrap();
     let r = eval::analogy(&emb, &p(&d, "q.txt"), None, Method::CosAdd).unwrap();
@@ -213,7 +221,15 @@ fn one_thread_with_a_seed_is_bit_reproducible() {
     cfg.threads = 1;
     cfg.epochs = 2;
     let run = |dir: &str, cfg: &Word2VecConfig| {
-        train(&corpus, &vocab, cfg, &p(&d, dir), &Progress::hidden()).unwrap();
+        train(
+            &corpus,
+            &vocab,
+            cfg,
+            &p(&d, dir),
+            &Progress::hidden(),
+            &Checkpointing::default(),
+        )
+        .unwrap();
         std::fs::read(p(&d, dir).join("input.npy")).unwrap()
     };
     let a = run("a", &cfg);

@@ -9,6 +9,7 @@ mod huffman;
 
 pub use huffman::Huffman;
 
+use crate::checkpoint;
 use crate::corpus::{Corpus, SentenceSink};
 use crate::error::{Error, Result};
 use crate::hogwild::SharedMatrix;
@@ -20,6 +21,8 @@ use crate::vocab::Vocab;
 use rand::{Rng, RngCore};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
 use std::time::Instant;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -146,17 +149,62 @@ pub struct TrainStats {
     pub threads: usize,
 }
 
+/// A checkpoint of a word2vec run (`checkpoint.json` in the model folder).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct State {
+    pub config: Word2VecConfig,
+    pub vocab_words: usize,
+    pub vocab_total: u64,
+    pub corpus_bytes: Option<u64>,
+    /// The epoch under way.
+    pub epoch: usize,
+    /// Per thread, the corpus offset of the first line not yet trained in this epoch (empty: the
+    /// epoch has not started).
+    pub positions: Vec<u64>,
+    /// Words trained before those positions, over all epochs.
+    pub words_done: u64,
+    /// The caller's own record (the CLI keeps the corpus paths and vocabulary options here).
+    pub meta: serde_json::Value,
+}
+
+/// When to checkpoint, and what to resume from.
+#[derive(Clone, Debug, Default)]
+pub struct Checkpointing {
+    /// Interval between checkpoints; `None` with no `resume` means no checkpoints at all (the
+    /// matrices then live under temporary names that vanish if the run dies).
+    pub every: Option<Duration>,
+    pub resume: Option<State>,
+    pub meta: serde_json::Value,
+}
+
 /// Trains into `dir`: `input.npy` (word vectors), `output.npy` (context vectors, with negative
 /// sampling) and `hs-nodes.npy` (inner nodes, with hierarchical softmax). The files appear under
-/// their names only once training has finished.
+/// their names only once training has finished. With checkpoints they are kept meanwhile as
+/// `.NAME.partial` and `checkpoint.json` records how far training got, at every interval and at
+/// the end of every epoch; only lines of plain files can be resumed mid-epoch (gzip corpora resume
+/// at the last epoch boundary).
 pub fn train(
     corpus: &Corpus,
     vocab: &Vocab,
     config: &Word2VecConfig,
     dir: &Path,
     progress: &Progress,
+    ck: &Checkpointing,
 ) -> Result<TrainStats> {
     config.validate()?;
+    if let Some(st) = &ck.resume {
+        if st.config != *config || st.vocab_words != vocab.len() || st.vocab_total != vocab.total()
+        {
+            return Err(Error::Invalid(
+                "the checkpoint was made with other settings or another vocabulary".into(),
+            ));
+        }
+        if st.corpus_bytes != corpus.total_bytes() {
+            return Err(Error::Invalid(
+                "the corpus changed size since the checkpoint; resume needs the same corpus".into(),
+            ));
+        }
+    }
     if !corpus.rereadable() {
         return Err(Error::Invalid(
             "training reads the corpus once per epoch, and stdin cannot be re-read: save it to a file first".into(),
@@ -169,16 +217,31 @@ pub fn train(
     }
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let (v, dim) = (vocab.len(), config.dim);
-    let mut input = MatrixFile::create(&dir.join("input.npy"), v, dim)?;
-    init_input(input.data_mut(), dim, config.seed);
+    let checkpointed = ck.every.is_some() || ck.resume.is_some();
+    let open = |name: &str, rows: usize| -> Result<MatrixFile> {
+        let path = dir.join(name);
+        match (&ck.resume, checkpointed) {
+            (Some(_), _) => MatrixFile::open_partial(&path, rows, dim),
+            (None, true) => MatrixFile::create_partial(&path, rows, dim),
+            (None, false) => MatrixFile::create(&path, rows, dim),
+        }
+    };
+    let mut input = open("input.npy", v)?;
+    if ck.resume.is_none() {
+        init_input(input.data_mut(), dim, config.seed);
+    }
     let mut output = match config.negative {
         0 => None,
-        _ => Some(MatrixFile::create(&dir.join("output.npy"), v, dim)?),
+        _ => Some(open("output.npy", v)?),
     };
     let mut nodes = match config.hs {
-        true => Some(MatrixFile::create(&dir.join("hs-nodes.npy"), v - 1, dim)?),
+        true => Some(open("hs-nodes.npy", v - 1)?),
         false => None,
     };
+    let mut syncs = vec![input.sync_handle()?];
+    for m in output.iter().chain(nodes.iter()) {
+        syncs.push(m.sync_handle()?);
+    }
     let train_words = vocab.total();
     let total = train_words * config.epochs as u64;
     let keep: Vec<u64> = vocab
@@ -207,20 +270,86 @@ pub fn train(
             start: config.lr,
             total,
         },
-        done: AtomicU64::new(0),
+        done: AtomicU64::new(ck.resume.as_ref().map_or(0, |s| s.words_done)),
         progress,
     };
+    progress.inc(shared.done.load(Ordering::Relaxed), 0);
     let start = Instant::now();
     let threads = config.threads.max(1);
-    for epoch in 0..config.epochs {
-        let (workers, _) = corpus.for_each_parallel(threads, &Progress::hidden(), |t| {
-            Worker::new(
-                &shared,
-                config.seed ^ ((epoch as u64) << 40) ^ ((t as u64 + 1) * 0x9E37_79B9_7F4A_7C15),
-            )
-        })?;
+    let first_epoch = ck.resume.as_ref().map_or(0, |s| s.epoch);
+    let total_bytes = corpus.total_bytes().unwrap_or(0);
+    let state = |epoch: usize, positions: Vec<u64>, words_done: u64| State {
+        config: config.clone(),
+        vocab_words: vocab.len(),
+        vocab_total: vocab.total(),
+        corpus_bytes: corpus.total_bytes(),
+        epoch,
+        positions,
+        words_done,
+        meta: ck.meta.clone(),
+    };
+    let save = |st: &State| -> Result<()> {
+        for f in &syncs {
+            f.sync_data().map_err(|e| Error::io(dir, e))?;
+        }
+        checkpoint::write(dir, st)
+    };
+    for epoch in first_epoch..config.epochs {
+        let resume: Option<&[u64]> = match &ck.resume {
+            Some(s) if epoch == s.epoch && !s.positions.is_empty() => Some(&s.positions),
+            _ => None,
+        };
+        // Each thread publishes (next line's offset, words trained this epoch) after every line.
+        let marks: Vec<Mutex<(u64, u64)>> = (0..threads)
+            .map(|t| {
+                let range_start = total_bytes * t as u64 / threads as u64;
+                let at = resume
+                    .and_then(|r| r.get(t))
+                    .copied()
+                    .unwrap_or(range_start);
+                Mutex::new((at.max(range_start), 0))
+            })
+            .collect();
+        let epoch_base = shared.done.load(Ordering::Relaxed);
+        let snapshot = || -> Result<()> {
+            let (mut positions, mut words) = (Vec::with_capacity(threads), epoch_base);
+            for m in &marks {
+                let (p, w) = *m.lock().expect("position lock");
+                positions.push(p);
+                words += w;
+            }
+            save(&state(epoch, positions, words))
+        };
+        let every = if checkpointed && corpus.resumable() {
+            ck.every
+        } else {
+            None
+        };
+        let (read, saved) = checkpoint::periodically(every, snapshot, || {
+            corpus.for_each_parallel_from(threads, &Progress::hidden(), resume, |t| {
+                let position = resume.map_or(0, |r| r.get(t).copied().unwrap_or(0));
+                let mut w = Worker::new(
+                    &shared,
+                    config.seed
+                        ^ ((epoch as u64) << 40)
+                        ^ ((t as u64 + 1) * 0x9E37_79B9_7F4A_7C15)
+                        ^ position.rotate_left(17),
+                );
+                w.mark = Some(&marks[t]);
+                w
+            })
+        });
+        let (workers, _) = read?;
+        saved?;
         for w in workers {
             w.report();
+        }
+        if checkpointed && epoch + 1 < config.epochs {
+            save(&state(
+                epoch + 1,
+                Vec::new(),
+                shared.done.load(Ordering::Relaxed),
+            ))?;
         }
     }
     let seconds = start.elapsed().as_secs_f64();
@@ -232,6 +361,9 @@ pub fn train(
     }
     if let Some(m) = nodes {
         m.finish()?;
+    }
+    if checkpointed {
+        checkpoint::remove(dir)?;
     }
     Ok(TrainStats {
         words,
@@ -278,6 +410,9 @@ struct Worker<'a> {
     neu1e: Vec<f32>,
     unreported: u64,
     lr: f32,
+    /// Where this thread publishes its position for checkpoints.
+    mark: Option<&'a Mutex<(u64, u64)>>,
+    epoch_words: u64,
 }
 
 impl<'a> Worker<'a> {
@@ -291,6 +426,8 @@ impl<'a> Worker<'a> {
             neu1e: vec![0.0; dim],
             unreported: 0,
             lr: s.schedule.lr(s.done.load(Ordering::Relaxed)),
+            mark: None,
+            epoch_words: 0,
         }
     }
 
@@ -406,6 +543,7 @@ impl SentenceSink for Worker<'_> {
         for t in tokens {
             if let Some(id) = s.vocab.id(t) {
                 self.unreported += 1;
+                self.epoch_words += 1;
                 if s.keep[id as usize] > (self.rng.next_u32() as u64) {
                     self.ids.push(id);
                 }
@@ -417,6 +555,12 @@ impl SentenceSink for Worker<'_> {
         match s.config.architecture {
             Architecture::SkipGram => self.skipgram(),
             Architecture::Cbow => self.cbow(),
+        }
+    }
+
+    fn line_end(&mut self, next: u64) {
+        if let Some(m) = self.mark {
+            *m.lock().expect("position lock") = (next, self.epoch_words);
         }
     }
 }

@@ -1,0 +1,221 @@
+//! Checkpoint and resume: a word2vec run killed with SIGKILL part-way continues from its last
+//! checkpoint to the same total of words and the same quality as an uninterrupted run.
+
+mod common;
+
+use common::{assert_one_line_error, p, tmp, wembed};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn accuracy(model: &Path, questions: &Path) -> f64 {
+    let out = wembed(&[
+        "eval",
+        model.to_str().unwrap(),
+        "--analogy",
+        questions.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let t = &j["analogy"]["total"];
+    t["correct"].as_f64().unwrap() / t["answered"].as_f64().unwrap()
+}
+
+#[test]
+fn killed_run_resumes_to_the_same_words_and_quality() {
+    let d = tmp();
+    let (corpus, questions) = (p(&d, "c.txt"), p(&d, "q.txt"));
+    let out = wembed(&[
+        "synth",
+        "--tokens",
+        "3000000",
+        "--seed",
+        "4",
+        "-o",
+        corpus.to_str().unwrap(),
+        "--questions",
+        questions.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let settings = [
+        "--dim",
+        "32",
+        "--epochs",
+        "6",
+        "--threads",
+        "2",
+        "--seed",
+        "2",
+        "-q",
+    ];
+    let c = corpus.to_str().unwrap();
+
+    let full = p(&d, "full");
+    let mut args = vec!["skipgram", c, "-o", full.to_str().unwrap()];
+    args.extend(settings);
+    let out = wembed(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Start the same run with a checkpoint every second; SIGKILL it once a mid-epoch checkpoint
+    // (one with corpus positions) is on disk.
+    let model = p(&d, "killed");
+    let mut args = vec![
+        "skipgram",
+        c,
+        "-o",
+        model.to_str().unwrap(),
+        "--checkpoint-secs",
+        "1",
+    ];
+    args.extend(settings);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wembed"))
+        .args(&args)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let state_path = model.join("checkpoint.json");
+    let start = Instant::now();
+    let killed_state = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the run ended ({status}) before a mid-epoch checkpoint could be seen");
+        }
+        if let Ok(bytes) = std::fs::read(&state_path) {
+            let st: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            if !st["positions"].as_array().unwrap().is_empty() {
+                child.kill().unwrap(); // SIGKILL: no handler runs, nothing is cleaned up
+                child.wait().unwrap();
+                break st;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no checkpoint within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(
+        !model.join("input.npy").exists(),
+        "no final file before the run completes"
+    );
+    assert!(model.join(".input.npy.partial").exists());
+    assert!(model.join(".output.npy.partial").exists());
+    let done_at_kill = killed_state["words_done"].as_u64().unwrap();
+
+    // A conflicting flag is refused; so is a folder with nothing to resume.
+    let conflict = wembed(&[
+        "skipgram",
+        "--resume",
+        model.to_str().unwrap(),
+        "--dim",
+        "64",
+        "-q",
+    ]);
+    assert_one_line_error(&conflict, "--dim");
+    let nothing = wembed(&["skipgram", "--resume", full.to_str().unwrap(), "-q"]);
+    assert_one_line_error(&nothing, "nothing to resume");
+    let wrong = wembed(&["cbow", "--resume", model.to_str().unwrap(), "-q"]);
+    assert_one_line_error(&wrong, "skipgram");
+
+    // The same value as stored is not a conflict.
+    let out = wembed(&[
+        "skipgram",
+        "--resume",
+        model.to_str().unwrap(),
+        "--dim",
+        "32",
+        "-q",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !state_path.exists(),
+        "checkpoint.json is removed once the outputs are complete"
+    );
+    assert!(!model.join(".input.npy.partial").exists());
+    assert!(model.join("vectors.bin").exists());
+
+    let (cfg_full, cfg_resumed) = (
+        json(&full.join("config.json")),
+        json(&model.join("config.json")),
+    );
+    let vocab_total = cfg_full["vocab"]["train_tokens"].as_u64().unwrap();
+    let words_full = cfg_full["training"]["words"].as_u64().unwrap();
+    let words_resumed = cfg_resumed["training"]["words"].as_u64().unwrap();
+    assert_eq!(words_full, vocab_total * 6);
+    assert_eq!(words_resumed, words_full, "killed at {done_at_kill} words");
+    assert!(done_at_kill > 0 && done_at_kill < words_full);
+    assert_eq!(cfg_resumed["resumed"], true);
+
+    let (acc_full, acc_resumed) = (accuracy(&full, &questions), accuracy(&model, &questions));
+    assert!(acc_full > 0.5, "uninterrupted accuracy {acc_full}");
+    assert!(
+        (acc_full - acc_resumed).abs() < 0.08,
+        "resumed {acc_resumed} vs uninterrupted {acc_full}"
+    );
+}
+
+#[test]
+fn checkpointing_does_not_change_a_reproducible_run() {
+    let d = tmp();
+    let corpus = p(&d, "c.txt");
+    assert!(wembed(&[
+        "synth",
+        "--tokens",
+        "300000",
+        "-o",
+        corpus.to_str().unwrap()
+    ])
+    .status
+    .success());
+    let run = |name: &str, secs: &str| {
+        let dir = p(&d, name);
+        let out = wembed(&[
+            "skipgram",
+            corpus.to_str().unwrap(),
+            "-o",
+            dir.to_str().unwrap(),
+            "--threads",
+            "1",
+            "--seed",
+            "9",
+            "--dim",
+            "16",
+            "--epochs",
+            "2",
+            "--checkpoint-secs",
+            secs,
+            "-q",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            std::fs::read(dir.join("input.npy")).unwrap(),
+            std::fs::read(dir.join("output.npy")).unwrap(),
+        )
+    };
+    let (a, b, c) = (run("a", "0"), run("b", "0"), run("c", "1"));
+    assert!(
+        a == b,
+        "--threads 1 --seed 9 must give bit-identical matrices"
+    );
+    assert!(a == c, "checkpointing must not change the result");
+}

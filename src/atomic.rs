@@ -65,9 +65,12 @@ impl TempPath {
         }
     }
 
-    /// `.NAME.partial` beside `target`: a stable name a resumed run can find again, kept on drop
-    /// and on interruption, renamed into place by `persist` like any temporary file.
+    /// `.NAME.partial` beside `target`: a stable name a resumed run can find again, kept on drop,
+    /// renamed into place by `persist` like any temporary file. It is still removed on Ctrl-C
+    /// until the trainer's first checkpoint calls `unregister_cleanup` on it: before that,
+    /// nothing could resume from it.
     pub fn partial(target: &Path) -> TempPath {
+        register_cleanup(&partial_path(target));
         TempPath {
             tmp: Some(partial_path(target)),
             target: target.to_path_buf(),

@@ -412,7 +412,7 @@ fn gzip_error(path: &Path, e: io::Error) -> Error {
         io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => {
             Error::Gzip {
                 path: path.to_path_buf(),
-                source: e,
+                err: e,
             }
         }
         _ => Error::io(path, e),

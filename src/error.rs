@@ -7,24 +7,18 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    // The io::Error is shown in the message and deliberately not the error's source: main prints the
+    // error chain, which would repeat it.
+    #[error("{path}: {err}")]
+    Io { path: PathBuf, err: std::io::Error },
     #[error("{0}: no such file or directory")]
     NotFound(PathBuf),
     #[error("{0}: folder holds no files")]
     EmptyFolder(PathBuf),
     #[error("{0}: looks like a binary file (NUL byte near the start), not text")]
     Binary(PathBuf),
-    #[error("{path}: corrupt or truncated gzip stream: {source}")]
-    Gzip {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{path}: corrupt or truncated gzip stream: {err}")]
+    Gzip { path: PathBuf, err: std::io::Error },
     #[error("corpus is empty: {0} holds no tokens")]
     EmptyCorpus(String),
     #[error("no word occurs at least {min_count} times ({types} types in {tokens} tokens); lower --min-count")]
@@ -60,7 +54,7 @@ impl Error {
         if source.kind() == std::io::ErrorKind::NotFound {
             Error::NotFound(path)
         } else {
-            Error::Io { path, source }
+            Error::Io { path, err: source }
         }
     }
 

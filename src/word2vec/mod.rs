@@ -9,6 +9,7 @@ mod huffman;
 
 pub use huffman::Huffman;
 
+use crate::atomic::{partial_path, unregister_cleanup};
 use crate::checkpoint;
 use crate::corpus::{Corpus, SentenceSink};
 use crate::error::{Error, Result};
@@ -20,7 +21,7 @@ use crate::store::MatrixFile;
 use crate::vocab::Vocab;
 use rand::{Rng, RngCore};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 use std::time::Instant;
@@ -191,6 +192,28 @@ pub fn train(
     progress: &Progress,
     ck: &Checkpointing,
 ) -> Result<TrainStats> {
+    let checkpointed = AtomicBool::new(false);
+    let result = train_inner(corpus, vocab, config, dir, progress, ck, &checkpointed);
+    // A fresh run that fails before its first checkpoint leaves nothing anyone could resume.
+    if result.is_err() && ck.resume.is_none() && !checkpointed.load(Ordering::Relaxed) {
+        for name in MATRICES {
+            let _ = std::fs::remove_file(partial_path(&dir.join(name)));
+        }
+    }
+    result
+}
+
+const MATRICES: [&str; 3] = ["input.npy", "output.npy", "hs-nodes.npy"];
+
+fn train_inner(
+    corpus: &Corpus,
+    vocab: &Vocab,
+    config: &Word2VecConfig,
+    dir: &Path,
+    progress: &Progress,
+    ck: &Checkpointing,
+    wrote_checkpoint: &AtomicBool,
+) -> Result<TrainStats> {
     config.validate()?;
     if let Some(st) = &ck.resume {
         if st.config != *config || st.vocab_words != vocab.len() || st.vocab_total != vocab.total()
@@ -292,7 +315,14 @@ pub fn train(
         for f in &syncs {
             f.sync_data().map_err(|e| Error::io(dir, e))?;
         }
-        checkpoint::write(dir, st)
+        checkpoint::write(dir, st)?;
+        if !wrote_checkpoint.swap(true, Ordering::Relaxed) {
+            // From now on the partial files are a resumable state: Ctrl-C must keep them.
+            for name in MATRICES {
+                unregister_cleanup(&partial_path(&dir.join(name)));
+            }
+        }
+        Ok(())
     };
     for epoch in first_epoch..config.epochs {
         let resume: Option<&[u64]> = match &ck.resume {

@@ -1155,7 +1155,7 @@ fn lm_train(a: LmTrainArgs) -> anyhow::Result<()> {
     }
     let data = a.data.prepare()?;
     let cfg = a.data.config(data.vocab.len(), vectors.as_ref());
-    let device = candle_core::Device::Cpu;
+    let device = lm::device();
     let mut model = lm::Lm::new(&cfg, data.vocab.clone(), a.data.seed, &device)?;
     let init = match &vectors {
         Some(v) => {
@@ -1233,7 +1233,7 @@ fn lm_compare(a: LmCompareArgs) -> anyhow::Result<()> {
 }
 
 fn lm_generate(a: LmGenerateArgs) -> anyhow::Result<()> {
-    let model = lm::Lm::load(&a.checkpoint, &candle_core::Device::Cpu)?;
+    let model = lm::Lm::load(&a.checkpoint, &lm::device())?;
     let prompt: Vec<u32> = a
         .prompt
         .split_whitespace()

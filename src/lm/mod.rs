@@ -21,6 +21,18 @@ use crate::Result;
 use candle_core::Device;
 use std::path::Path;
 
+/// The device the LM runs on: the first CUDA GPU when built with `--features cuda` and one is
+/// present, otherwise the CPU.
+pub fn device() -> Device {
+    #[cfg(feature = "cuda")]
+    {
+        if let Ok(d) = Device::cuda_if_available(0) {
+            return d;
+        }
+    }
+    Device::Cpu
+}
+
 /// One arm of a comparison: how its token embedding starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Arm {
@@ -79,7 +91,7 @@ pub fn compare(
     out: &Path,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Vec<ArmResult>> {
-    let device = Device::Cpu;
+    let device = device();
     let mut results = Vec::new();
     for arm in arms {
         let mut lm = Lm::new(cfg, data.vocab.clone(), weight_seed, &device)?;

@@ -205,8 +205,19 @@ struct GloveArgs {
     #[command(flatten)]
     input: CorpusArgs,
     /// Model folder to write (input.npy = W, output.npy = W~, bias.npy, vocab.txt, config.json, vectors.bin).
-    #[arg(short = 'o', long = "output", value_name = "DIR")]
-    output: PathBuf,
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "DIR",
+        required_unless_present = "resume"
+    )]
+    output: Option<PathBuf>,
+    /// Continue the interrupted run in DIR after its last finished iteration.
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    resume: Option<PathBuf>,
+    /// GloVe checkpoints at the end of every iteration (and once the shuffle is done); 0: never.
+    #[arg(long, default_value_t = 300)]
+    checkpoint_secs: u64,
     #[arg(long, alias = "vector-size", default_value_t = 100)]
     dim: usize,
     /// Words on each side, weighted 1/distance (at most 20).
@@ -453,7 +464,7 @@ fn main() -> ExitCode {
         Command::Synth(a) => synth(a),
         Command::Skipgram(a) => train_word2vec(a, Architecture::SkipGram, &sub),
         Command::Cbow(a) => train_word2vec(a, Architecture::Cbow, &sub),
-        Command::Glove(a) => glove(a),
+        Command::Glove(a) => glove(a, &sub),
         Command::Eval(a) => eval(a),
         Command::Export(a) => export(a),
         Command::Neighbors(a) => neighbors(a),
@@ -631,7 +642,24 @@ fn resume_word2vec(
         ("threads", "threads"),
         ("seed", "seed"),
     ];
-    for (arg, field) in fields {
+    let typed_input = (&a.input, a.min_count, a.max_vocab, &a.vocab);
+    resume_conflicts(m, dir, (&stored, &wanted), &fields, typed_input, &meta)?;
+    let corpus = Corpus::open(&meta.corpus, meta.corpus_options.clone())?;
+    let vocab = Vocab::load(&dir.join(model::VOCAB))?;
+    Ok((state.config.clone(), corpus, vocab, meta, state))
+}
+
+/// A flag typed on the command line of `--resume` whose value differs from the checkpoint's is an
+/// error: settings cannot change half-way through a run.
+fn resume_conflicts(
+    m: &ArgMatches,
+    dir: &std::path::Path,
+    (stored, wanted): (&serde_json::Value, &serde_json::Value),
+    fields: &[(&str, &str)],
+    (input, min_count, max_vocab, vocab): (&CorpusArgs, u64, Option<usize>, &Option<PathBuf>),
+    meta: &ResumeMeta,
+) -> anyhow::Result<()> {
+    for &(arg, field) in fields {
         if typed(m, arg) && stored[field] != wanted[field] {
             anyhow::bail!(
                 "--{} conflicts with the checkpoint in {} ({field} {} there); resume with the same settings",
@@ -644,28 +672,30 @@ fn resume_word2vec(
     let same = [
         (
             "corpus",
-            !a.input.corpus.is_empty() && a.input.corpus != meta.corpus,
+            !input.corpus.is_empty() && input.corpus != meta.corpus,
         ),
         (
             "lowercase",
-            a.input.lowercase != meta.corpus_options.lowercase,
+            input.lowercase != meta.corpus_options.lowercase,
         ),
-        ("min_count", a.min_count != meta.vocab_options.min_count),
-        ("max_vocab", a.max_vocab != meta.vocab_options.max_vocab),
-        ("vocab", a.vocab != meta.vocab_file),
+        ("min_count", min_count != meta.vocab_options.min_count),
+        ("max_vocab", max_vocab != meta.vocab_options.max_vocab),
+        ("vocab", *vocab != meta.vocab_file),
     ];
     for (arg, differs) in same {
         if typed(m, arg) && differs {
             anyhow::bail!(
                 "{} conflicts with the checkpoint in {}; resume with the same corpus and vocabulary",
-                if arg == "corpus" { "CORPUS".to_string() } else { format!("--{}", arg.replace('_', "-")) },
+                if arg == "corpus" {
+                    "CORPUS".to_string()
+                } else {
+                    format!("--{}", arg.replace('_', "-"))
+                },
                 dir.display()
             );
         }
     }
-    let corpus = Corpus::open(&meta.corpus, meta.corpus_options.clone())?;
-    let vocab = Vocab::load(&dir.join(model::VOCAB))?;
-    Ok((state.config.clone(), corpus, vocab, meta, state))
+    Ok(())
 }
 
 fn train_word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::Result<()> {
@@ -942,17 +972,8 @@ fn analogy(a: AnalogyArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn glove(a: GloveArgs) -> anyhow::Result<()> {
-    let corpus = a.input.open()?;
-    let which = match a.vectors.as_str() {
-        "sum" => model::Which::Sum,
-        "input" => model::Which::Input,
-        v => anyhow::bail!("unknown --vectors {v:?} (sum or input)"),
-    };
-    if !(a.memory > 0.0 && a.memory.is_finite()) {
-        anyhow::bail!("--memory must be a positive number of GiB");
-    }
-    let config = GloveConfig {
+fn glove_config(a: &GloveArgs) -> GloveConfig {
+    GloveConfig {
         dim: a.dim,
         window: a.window,
         x_max: a.x_max,
@@ -963,21 +984,89 @@ fn glove(a: GloveArgs) -> anyhow::Result<()> {
         threads: a.input.threads.max(1),
         seed: a.seed,
         ..GloveConfig::default()
+    }
+}
+
+fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
+    let which = match a.vectors.as_str() {
+        "sum" => model::Which::Sum,
+        "input" => model::Which::Input,
+        v => anyhow::bail!("unknown --vectors {v:?} (sum or input)"),
     };
+    if !(a.memory > 0.0 && a.memory.is_finite()) {
+        anyhow::bail!("--memory must be a positive number of GiB");
+    }
     let quiet = a.input.quiet;
-    let vocab_options = VocabOptions {
-        min_count: a.min_count,
-        max_vocab: a.max_vocab,
-        ..VocabOptions::default()
-    };
     let start = std::time::Instant::now();
-    let (vocab, vocab_stats) = vocab_for_training(
-        &corpus,
-        a.vocab.as_deref(),
-        &vocab_options,
-        config.threads,
-        quiet,
-    )?;
+    let (config, corpus, vocab, vocab_stats, meta, resume, output) = match &a.resume {
+        Some(dir) => {
+            let state: glove::GloveState = wembed::checkpoint::read(dir)?;
+            let meta: ResumeMeta = serde_json::from_value(state.meta.clone()).map_err(|e| {
+                wembed::Error::bad_file(
+                    wembed::checkpoint::path(dir),
+                    format!("corrupt checkpoint: {e}"),
+                )
+            })?;
+            let stored = serde_json::to_value(&state.config)?;
+            let wanted = serde_json::to_value(glove_config(&a))?;
+            let fields = [
+                ("dim", "dim"),
+                ("window", "window"),
+                ("x_max", "x_max"),
+                ("alpha", "alpha"),
+                ("lr", "lr"),
+                ("iter", "iter"),
+                ("memory", "memory"),
+                ("threads", "threads"),
+                ("seed", "seed"),
+            ];
+            let typed_input = (&a.input, a.min_count, a.max_vocab, &a.vocab);
+            resume_conflicts(m, dir, (&stored, &wanted), &fields, typed_input, &meta)?;
+            let corpus = Corpus::open(&meta.corpus, meta.corpus_options.clone())?;
+            let vocab = Vocab::load(&dir.join(model::VOCAB))?;
+            if !quiet {
+                eprintln!(
+                    "wembed: resuming {} after iteration {} of {}",
+                    dir.display(),
+                    state.iter_done,
+                    state.config.iter
+                );
+            }
+            (
+                state.config.clone(),
+                corpus,
+                vocab,
+                None,
+                meta,
+                Some(state),
+                dir.clone(),
+            )
+        }
+        None => {
+            let output = a.output.clone().expect("clap requires -o without --resume");
+            let corpus = a.input.open()?;
+            let config = glove_config(&a);
+            let vocab_options = VocabOptions {
+                min_count: a.min_count,
+                max_vocab: a.max_vocab,
+                ..VocabOptions::default()
+            };
+            let (vocab, vocab_stats) = vocab_for_training(
+                &corpus,
+                a.vocab.as_deref(),
+                &vocab_options,
+                config.threads,
+                quiet,
+            )?;
+            let meta = ResumeMeta {
+                corpus: a.input.corpus.clone(),
+                corpus_options: corpus.options().clone(),
+                vocab_options,
+                vocab_file: a.vocab.clone(),
+            };
+            (config, corpus, vocab, vocab_stats, meta, None, output)
+        }
+    };
     let vocab_secs = start.elapsed().as_secs_f64();
     if !quiet {
         eprintln!(
@@ -986,7 +1075,14 @@ fn glove(a: GloveArgs) -> anyhow::Result<()> {
             vocab_secs
         );
     }
-    std::fs::create_dir_all(&a.output).map_err(|e| wembed::Error::io(&a.output, e))?;
+    std::fs::create_dir_all(&output).map_err(|e| wembed::Error::io(&output, e))?;
+    // Saved first: a resumed run reads it back.
+    vocab.save(&output.join(model::VOCAB))?;
+    let ck = glove::GloveCheckpointing {
+        enabled: a.checkpoint_secs > 0,
+        resume,
+        meta: serde_json::to_value(&meta)?,
+    };
     let count = Progress::bytes(quiet, "cooccur", corpus.total_bytes(), "tokens");
     let train_bar = |total: u64| Progress::words(quiet, "glove", total, config.threads);
     let note = |m: &str| {
@@ -998,24 +1094,25 @@ fn glove(a: GloveArgs) -> anyhow::Result<()> {
         &corpus,
         &vocab,
         &config,
-        &a.output,
+        &output,
         &glove::Progresses {
             count: &count,
             train: &train_bar,
             note: &note,
         },
+        &ck,
     )?;
-    vocab.save(&a.output.join(model::VOCAB))?;
-    model::write_vectors_bin(&a.output, which)?;
+    model::write_vectors_bin(&output, which)?;
     model::write_config(
-        &a.output,
+        &output,
         serde_json::json!({
             "trainer": "glove",
             "hyperparameters": config,
             "vectors_bin": a.vectors,
-            "corpus": { "paths": a.input.corpus, "options": corpus.options() },
-            "vocab": { "options": vocab_options, "file": a.vocab, "stats": vocab_stats, "words": vocab.len(), "seconds": vocab_secs },
+            "corpus": { "paths": meta.corpus, "options": corpus.options() },
+            "vocab": { "options": meta.vocab_options, "file": meta.vocab_file, "stats": vocab_stats, "words": vocab.len(), "seconds": vocab_secs },
             "training": stats,
+            "resumed": ck.resume.is_some(),
         }),
     )?;
     eprintln!(
@@ -1033,7 +1130,7 @@ fn glove(a: GloveArgs) -> anyhow::Result<()> {
     eprintln!(
         "wembed: glove: total {:.1} s -> {}",
         start.elapsed().as_secs_f64(),
-        a.output.display()
+        output.display()
     );
     Ok(())
 }

@@ -195,6 +195,7 @@ fn run_glove(
             train: &|_| Progress::hidden(),
             note: &|_| {},
         },
+        &glove::GloveCheckpointing::default(),
     )?;
     vocab.save(&model.join("vocab.txt")).unwrap();
     Ok(stats)

@@ -219,3 +219,94 @@ fn checkpointing_does_not_change_a_reproducible_run() {
     );
     assert!(a == c, "checkpointing must not change the result");
 }
+
+#[test]
+fn killed_glove_run_resumes_after_its_last_iteration() {
+    let d = tmp();
+    let (corpus, questions) = (p(&d, "c.txt"), p(&d, "q.txt"));
+    let out = wembed(&[
+        "synth",
+        "--tokens",
+        "1000000",
+        "--seed",
+        "8",
+        "-o",
+        corpus.to_str().unwrap(),
+        "--questions",
+        questions.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let c = corpus.to_str().unwrap();
+    let settings = ["--dim", "50", "--iter", "15", "--threads", "2", "-q"];
+
+    let full = p(&d, "full");
+    let mut args = vec!["glove", c, "-o", full.to_str().unwrap()];
+    args.extend(settings);
+    assert!(wembed(&args).status.success());
+
+    let model = p(&d, "killed");
+    let mut args = vec!["glove", c, "-o", model.to_str().unwrap()];
+    args.extend(settings);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wembed"))
+        .args(&args)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let state_path = model.join("checkpoint.json");
+    let start = Instant::now();
+    let iter_at_kill = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the run ended ({status}) before a checkpoint could be seen");
+        }
+        if let Ok(bytes) = std::fs::read(&state_path) {
+            let st: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            let done = st["iter_done"].as_u64().unwrap();
+            if done >= 3 {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                break done;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no checkpoint within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(iter_at_kill < 15);
+    assert!(model.join(".records.bin.partial").exists());
+    assert!(!model.join("input.npy").exists());
+    let conflict = wembed(&[
+        "glove",
+        "--resume",
+        model.to_str().unwrap(),
+        "--iter",
+        "10",
+        "-q",
+    ]);
+    assert_one_line_error(&conflict, "--iter");
+
+    let out = wembed(&["glove", "--resume", model.to_str().unwrap(), "-q"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!state_path.exists());
+    let leftovers: Vec<String> = std::fs::read_dir(&model)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let cfg = json(&model.join("config.json"));
+    assert_eq!(cfg["training"]["cost"].as_array().unwrap().len(), 15);
+    let cfg_full = json(&full.join("config.json"));
+    assert_eq!(cfg["training"]["records"], cfg_full["training"]["records"]);
+    let (acc_full, acc_resumed) = (accuracy(&full, &questions), accuracy(&model, &questions));
+    assert!(acc_full > 0.25, "uninterrupted accuracy {acc_full}");
+    assert!(
+        (acc_full - acc_resumed).abs() < 0.1,
+        "resumed {acc_resumed} vs uninterrupted {acc_full} (killed after iteration {iter_at_kill})"
+    );
+}

@@ -10,6 +10,8 @@
 pub mod cooccur;
 pub mod shuffle;
 
+use crate::atomic::{partial_path, unregister_cleanup, TempPath};
+use crate::checkpoint;
 use crate::corpus::Corpus;
 use crate::error::{Error, Result};
 use crate::hogwild::{self, SharedMatrix};
@@ -107,6 +109,40 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// A checkpoint of a GloVe run, written once the shuffled records exist and after every training
+/// iteration (the matrices are synced at each iteration's end anyway).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GloveState {
+    pub config: GloveConfig,
+    pub vocab_words: usize,
+    pub records: u64,
+    pub spilled_runs: usize,
+    /// Training iterations finished; the next starts from the matrices on disk.
+    pub iter_done: usize,
+    pub costs: Vec<f64>,
+    /// The caller's own record (the CLI keeps the corpus and vocabulary options here).
+    pub meta: serde_json::Value,
+}
+
+/// Whether to checkpoint, and what to resume from.
+#[derive(Clone, Debug, Default)]
+pub struct GloveCheckpointing {
+    pub enabled: bool,
+    pub resume: Option<GloveState>,
+    pub meta: serde_json::Value,
+}
+
+/// Files a checkpointed run keeps under `.NAME.partial` until it finishes.
+const PARTIALS: [&str; 7] = [
+    "records.bin",
+    "input.npy",
+    "output.npy",
+    "bias.npy",
+    "adagrad-input.npy",
+    "adagrad-output.npy",
+    "adagrad-bias.npy",
+];
+
 /// Progress for each stage, supplied by the caller (the CLI draws bars; tests pass hidden ones).
 pub struct Progresses<'a> {
     pub count: &'a Progress,
@@ -115,13 +151,37 @@ pub struct Progresses<'a> {
 }
 
 /// Runs counting, shuffle and training into `dir` (`input.npy` = W, `output.npy` = W~,
-/// `bias.npy` [V, 2] = (b, b~), and the AdaGrad sums `adagrad-*.npy`).
+/// `bias.npy` [V, 2] = (b, b~), and the AdaGrad sums `adagrad-*.npy`). With checkpoints, the
+/// shuffled records and the matrices stay as `.NAME.partial` until the end, and `checkpoint.json`
+/// lets `resume` continue after the last finished iteration (a run killed before its shuffle
+/// finished starts over).
 pub fn train(
     corpus: &Corpus,
     vocab: &Vocab,
     config: &GloveConfig,
     dir: &Path,
     progress: &Progresses,
+    ck: &GloveCheckpointing,
+) -> Result<GloveStats> {
+    let wrote = std::sync::atomic::AtomicBool::new(false);
+    let result = train_inner(corpus, vocab, config, dir, progress, ck, &wrote);
+    if result.is_err() && ck.resume.is_none() && !wrote.load(std::sync::atomic::Ordering::Relaxed) {
+        for name in PARTIALS {
+            let _ = std::fs::remove_file(partial_path(&dir.join(name)));
+        }
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn train_inner(
+    corpus: &Corpus,
+    vocab: &Vocab,
+    config: &GloveConfig,
+    dir: &Path,
+    progress: &Progresses,
+    ck: &GloveCheckpointing,
+    wrote: &std::sync::atomic::AtomicBool,
 ) -> Result<GloveStats> {
     if config.dim == 0 || config.iter == 0 || config.x_max <= 0.0 || config.lr <= 0.0 {
         return Err(Error::Invalid(
@@ -129,6 +189,52 @@ pub fn train(
         ));
     }
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let save = |state: &GloveState| -> Result<()> {
+        checkpoint::write(dir, state)?;
+        if !wrote.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            // From now on the partial files are a resumable state: Ctrl-C must keep them.
+            for name in PARTIALS {
+                unregister_cleanup(&partial_path(&dir.join(name)));
+            }
+        }
+        Ok(())
+    };
+    if let Some(st) = &ck.resume {
+        if st.config != *config || st.vocab_words != vocab.len() {
+            return Err(Error::Invalid(
+                "the checkpoint was made with other settings or another vocabulary".into(),
+            ));
+        }
+        remove_stale_temp_dirs(dir);
+        let t = Instant::now();
+        reset_peak();
+        let shuf = partial_path(&dir.join("records.bin"));
+        let ck = IterCheckpoint {
+            base: st.clone(),
+            resume: true,
+            save: &save,
+        };
+        let cost = train_mapped(
+            &shuf,
+            st.records,
+            vocab.len(),
+            config,
+            dir,
+            progress,
+            Some(ck),
+        )?;
+        finish_partials(dir)?;
+        return Ok(GloveStats {
+            records: st.records,
+            spilled_runs: st.spilled_runs,
+            cost,
+            stages: vec![Stage {
+                name: "train (resumed)".into(),
+                seconds: t.elapsed().as_secs_f64(),
+                peak_rss_mib: peak_rss_mib(),
+            }],
+        });
+    }
     let tmp = TempDir::new(dir)?;
     let mut stages = Vec::new();
     let mut stage = |name: &str, start: Instant| {
@@ -171,16 +277,42 @@ pub fn train(
     ));
 
     let t = Instant::now();
-    let file = std::fs::File::open(&shuf).map_err(|e| Error::io(&shuf, e))?;
-    let cost = if records == 0 {
+    if records == 0 {
         return Err(Error::Invalid(
             "no co-occurrences: every sentence has fewer than two known words".into(),
         ));
+    }
+    let cost = if ck.enabled {
+        // The records leave the temporary folder (which Ctrl-C removes) for a stable name.
+        let kept = TempPath::partial(&dir.join("records.bin"));
+        std::fs::rename(&shuf, kept.path()).map_err(|e| Error::io(kept.path(), e))?;
+        let base = GloveState {
+            config: config.clone(),
+            vocab_words: vocab.len(),
+            records,
+            spilled_runs,
+            iter_done: 0,
+            costs: Vec::new(),
+            meta: ck.meta.clone(),
+        };
+        let ck = IterCheckpoint {
+            base,
+            resume: false,
+            save: &save,
+        };
+        let cost = train_mapped(
+            kept.path(),
+            records,
+            vocab.len(),
+            config,
+            dir,
+            progress,
+            Some(ck),
+        )?;
+        finish_partials(dir)?;
+        cost
     } else {
-        let map = hogwild::map(&file).map_err(|e| Error::io(&shuf, e))?;
-        let recs: &[Record] = bytemuck::try_cast_slice(&map[..])
-            .map_err(|e| Error::bad_file(&shuf, format!("record file: {e:?}")))?;
-        train_records(recs, vocab.len(), config, dir, progress)?
+        train_mapped(&shuf, records, vocab.len(), config, dir, progress, None)?
     };
     stage("train", t);
     drop(tmp);
@@ -192,35 +324,116 @@ pub fn train(
     })
 }
 
+/// A killed run cannot remove its `.glove-tmp-PID` folder; the run that resumes it does.
+fn remove_stale_temp_dirs(dir: &Path) {
+    let own = format!(".glove-tmp-{}", std::process::id());
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".glove-tmp-") && name != own {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+}
+
+/// Removes what a finished checkpointed run no longer needs: the records and the state.
+fn finish_partials(dir: &Path) -> Result<()> {
+    let records = partial_path(&dir.join("records.bin"));
+    let _ = std::fs::remove_file(&records);
+    unregister_cleanup(&records);
+    checkpoint::remove(dir)
+}
+
+/// Maps the shuffled records and trains on them.
+#[allow(clippy::too_many_arguments)]
+fn train_mapped(
+    path: &Path,
+    records: u64,
+    v: usize,
+    config: &GloveConfig,
+    dir: &Path,
+    progress: &Progresses,
+    ck: Option<IterCheckpoint>,
+) -> Result<Vec<f64>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let map = hogwild::map(&file).map_err(|e| Error::io(path, e))?;
+    let recs: &[Record] = bytemuck::try_cast_slice(&map[..])
+        .map_err(|e| Error::bad_file(path, format!("record file: {e:?}")))?;
+    if recs.len() as u64 != records {
+        return Err(Error::bad_file(
+            path,
+            format!("{} records, the checkpoint says {records}", recs.len()),
+        ));
+    }
+    train_records(recs, v, config, dir, progress, ck)
+}
+
+fn init_matrices(m: &mut [&mut MatrixFile], config: &GloveConfig) {
+    // As the Stanford tool: everything uniform in ±0.5/dim, AdaGrad sums start at 1.
+    let mut r = rng(config.seed ^ 0x6107e);
+    let half = 0.5 / config.dim as f32;
+    for (k, mat) in m.iter_mut().enumerate() {
+        if k < 3 {
+            for x in mat.data_mut() {
+                *x = r.random_range(-half..half);
+            }
+        } else {
+            mat.data_mut().fill(1.0);
+        }
+    }
+}
+
+/// Checkpointing inside training: the state to extend, whether it is a resumption, and where
+/// each new state goes.
+struct IterCheckpoint<'a> {
+    base: GloveState,
+    resume: bool,
+    save: &'a dyn Fn(&GloveState) -> Result<()>,
+}
+
 fn train_records(
     recs: &[Record],
     v: usize,
     config: &GloveConfig,
     dir: &Path,
     progress: &Progresses,
+    ck: Option<IterCheckpoint>,
 ) -> Result<Vec<f64>> {
     let dim = config.dim;
-    let mut w = MatrixFile::create(&dir.join("input.npy"), v, dim)?;
-    let mut wt = MatrixFile::create(&dir.join("output.npy"), v, dim)?;
-    let mut b = MatrixFile::create(&dir.join("bias.npy"), v, 2)?;
-    let mut gw = MatrixFile::create(&dir.join("adagrad-input.npy"), v, dim)?;
-    let mut gwt = MatrixFile::create(&dir.join("adagrad-output.npy"), v, dim)?;
-    let mut gb = MatrixFile::create(&dir.join("adagrad-bias.npy"), v, 2)?;
-    // As the Stanford tool: everything uniform in ±0.5/dim, AdaGrad sums start at 1.
-    let mut r = rng(config.seed ^ 0x6107e);
-    let half = 0.5 / dim as f32;
-    for m in [&mut w, &mut wt, &mut b] {
-        for x in m.data_mut() {
-            *x = r.random_range(-half..half);
-        }
+    let shapes = [(v, dim), (v, dim), (v, 2), (v, dim), (v, dim), (v, 2)];
+    let mut mats = Vec::with_capacity(6);
+    for (name, &(rows, cols)) in PARTIALS[1..].iter().zip(&shapes) {
+        let path = dir.join(name);
+        mats.push(match &ck {
+            Some(c) if c.resume => MatrixFile::open_partial(&path, rows, cols)?,
+            Some(_) => MatrixFile::create_partial(&path, rows, cols)?,
+            None => MatrixFile::create(&path, rows, cols)?,
+        });
     }
-    for m in [&mut gw, &mut gwt, &mut gb] {
-        m.data_mut().fill(1.0);
+    let resume = ck.as_ref().is_some_and(|c| c.resume);
+    if !resume {
+        let mut refs: Vec<&mut MatrixFile> = mats.iter_mut().collect();
+        init_matrices(&mut refs, config);
+    }
+    let [mut w, mut wt, mut b, mut gw, mut gwt, mut gb]: [MatrixFile; 6] = match mats.try_into() {
+        Ok(a) => a,
+        Err(_) => unreachable!("six shapes, six matrices"),
+    };
+    let (first, mut costs) = match &ck {
+        Some(c) => (c.base.iter_done, c.base.costs.clone()),
+        None => (0, Vec::with_capacity(config.iter)),
+    };
+    if let (Some(c), false) = (&ck, resume) {
+        for m in [&w, &wt, &b, &gw, &gwt, &gb] {
+            m.flush()?;
+        }
+        (c.save)(&c.base)?;
     }
     let threads = config.threads.max(1);
-    let mut costs = Vec::with_capacity(config.iter);
     let bar = (progress.train)(recs.len() as u64 * config.iter as u64);
-    for it in 0..config.iter {
+    bar.inc(recs.len() as u64 * first as u64, 0);
+    for it in first..config.iter {
         let m = Mats {
             w: w.shared(),
             wt: wt.shared(),
@@ -257,6 +470,13 @@ fn train_records(
         // A checkpoint: the matrices on disk are those of a finished iteration.
         for m in [&w, &wt, &b, &gw, &gwt, &gb] {
             m.flush()?;
+        }
+        if let Some(c) = &ck {
+            (c.save)(&GloveState {
+                iter_done: it + 1,
+                costs: costs.clone(),
+                ..c.base.clone()
+            })?;
         }
     }
     bar.finish();

@@ -86,10 +86,10 @@ struct LmSplitArgs {
     quiet: bool,
 }
 
-#[derive(Args)]
+#[derive(Args, Clone)]
 struct LmDataArgs {
     /// Training text: files, folders or - for stdin.
-    #[arg(long, required = true, num_args = 1.., value_name = "CORPUS")]
+    #[arg(long, num_args = 1.., value_name = "CORPUS")]
     corpus: Vec<PathBuf>,
     /// Validation text; without it every --holdout-th line of the corpus is held out.
     #[arg(long, value_name = "FILE")]
@@ -140,9 +140,12 @@ struct LmDataArgs {
     /// Seed for the weights and the data order.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Also checkpoint between evaluations every this many seconds (0: at evaluations only).
+    #[arg(long, default_value_t = 300)]
+    checkpoint_secs: u64,
     /// Output folder.
     #[arg(short = 'o', long = "output", value_name = "DIR")]
-    output: PathBuf,
+    output: Option<PathBuf>,
     #[arg(long, short = 'q')]
     quiet: bool,
 }
@@ -151,6 +154,10 @@ struct LmDataArgs {
 struct LmTrainArgs {
     #[command(flatten)]
     data: LmDataArgs,
+    /// Continue the run whose checkpoint is in DIR, with its settings, data order and optimizer
+    /// state.
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
     /// Vectors in any format `eval` reads, or `random`.
     #[arg(long, default_value = "random")]
     init: String,
@@ -470,7 +477,7 @@ fn main() -> ExitCode {
         Command::Neighbors(a) => neighbors(a),
         Command::Analogy(a) => analogy(a),
         Command::Lm(LmCommand::Split(a)) => lm_split(a),
-        Command::Lm(LmCommand::Train(a)) => lm_train(a),
+        Command::Lm(LmCommand::Train(a)) => lm_train(a, &sub_lm(&sub)),
         Command::Lm(LmCommand::Compare(a)) => lm_compare(a),
         Command::Lm(LmCommand::Generate(a)) => lm_generate(a),
     };
@@ -598,6 +605,11 @@ fn word2vec_config(a: &TrainArgs, arch: Architecture) -> Word2VecConfig {
     config.threads = a.input.threads.max(1);
     config.seed = a.seed;
     config
+}
+
+/// The matches of `lm`'s own subcommand.
+fn sub_lm(m: &ArgMatches) -> ArgMatches {
+    m.subcommand().map(|(_, m)| m.clone()).unwrap_or_default()
 }
 
 fn typed(m: &ArgMatches, id: &str) -> bool {
@@ -1156,7 +1168,27 @@ fn lm_split(a: LmSplitArgs) -> anyhow::Result<()> {
 }
 
 impl LmDataArgs {
+    fn output(&self) -> anyhow::Result<PathBuf> {
+        self.output
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("an output folder is needed: -o DIR"))
+    }
+
+    /// What `--resume` needs to read the same data again.
+    fn record(&self) -> serde_json::Value {
+        serde_json::json!({
+            "corpus": self.corpus,
+            "valid": self.valid,
+            "holdout": self.holdout,
+            "lowercase": self.lowercase,
+            "vocab_size": self.vocab_size,
+        })
+    }
+
     fn prepare(&self) -> anyhow::Result<lm::LmData> {
+        if self.corpus.is_empty() {
+            anyhow::bail!("no training text given: --corpus FILE...");
+        }
         let options = CorpusOptions {
             lowercase: self.lowercase,
             ..CorpusOptions::default()
@@ -1218,6 +1250,7 @@ impl LmDataArgs {
             valid_tokens: self.valid_tokens,
             freeze_steps,
             seed: self.seed,
+            checkpoint_secs: self.checkpoint_secs,
         }
     }
 }
@@ -1240,7 +1273,11 @@ fn print_init(quiet: bool, label: &str, r: &lm::InitReport) {
     }
 }
 
-fn lm_train(a: LmTrainArgs) -> anyhow::Result<()> {
+fn lm_train(a: LmTrainArgs, m: &ArgMatches) -> anyhow::Result<()> {
+    if let Some(dir) = &a.resume {
+        return lm_resume(&a, m, dir);
+    }
+    let output = a.data.output()?;
     let scale: lm::InitScale = a.init_scale.parse()?;
     let vectors = match a.init.as_str() {
         "random" => None,
@@ -1263,17 +1300,33 @@ fn lm_train(a: LmTrainArgs) -> anyhow::Result<()> {
         None => None,
     };
     let options = a.data.options(a.freeze_steps);
-    let (quiet, steps) = (a.data.quiet, options.steps);
+    let extra = serde_json::json!({
+        "init": a.init, "init_scale": scale, "init_report": init, "data": a.data.record(),
+    });
+    run_lm_training(&model, &data, &options, &output, extra, a.data.quiet, None)
+}
+
+fn run_lm_training(
+    model: &lm::Lm,
+    data: &lm::LmData,
+    options: &lm::TrainOptions,
+    output: &std::path::Path,
+    extra: serde_json::Value,
+    quiet: bool,
+    resume: Option<lm::train::Resume>,
+) -> anyhow::Result<()> {
+    let steps = options.steps;
     let mut on_metric = |m: &lm::Metric| print_metric(quiet, "train", steps, m);
     let metrics = lm::train::train(
-        &model,
-        &data,
-        &options,
+        model,
+        data,
+        options,
         lm::train::Sink {
-            dir: Some(a.data.output.clone()),
-            extra: serde_json::json!({ "init": a.init, "init_scale": scale, "init_report": init }),
+            dir: Some(output.to_path_buf()),
+            extra,
             on_metric: &mut on_metric,
         },
+        resume,
     )?;
     let last = metrics.last().expect("at least the step-0 evaluation");
     println!(
@@ -1281,9 +1334,96 @@ fn lm_train(a: LmTrainArgs) -> anyhow::Result<()> {
         last.valid_ppl,
         last.step,
         last.tokens_per_s,
-        a.data.output.display()
+        output.display()
     );
     Ok(())
+}
+
+/// Continues an LM run from its checkpoint: stored settings, the same data (re-read and checked
+/// against the stored vocabulary), weights, optimizer moments and data order.
+fn lm_resume(a: &LmTrainArgs, m: &ArgMatches, dir: &std::path::Path) -> anyhow::Result<()> {
+    let cfg_path = dir.join(lm::train::CONFIG_FILE);
+    let text = std::fs::read_to_string(&cfg_path).map_err(|e| wembed::Error::io(&cfg_path, e))?;
+    let stored: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| wembed::Error::bad_file(&cfg_path, format!("not JSON: {e}")))?;
+    let training = stored["training"].clone();
+    let corrupt = |what: &str| wembed::Error::bad_file(&cfg_path, format!("no usable {what}"));
+    let options: lm::TrainOptions =
+        serde_json::from_value(training["options"].clone()).map_err(|_| corrupt("options"))?;
+    let rec = &training["data"];
+    let mut data_args = a.data.clone();
+    data_args.corpus =
+        serde_json::from_value(rec["corpus"].clone()).map_err(|_| corrupt("data.corpus"))?;
+    data_args.valid = serde_json::from_value(rec["valid"].clone()).unwrap_or(None);
+    data_args.holdout = rec["holdout"]
+        .as_u64()
+        .ok_or_else(|| corrupt("data.holdout"))?;
+    data_args.lowercase = rec["lowercase"].as_bool().unwrap_or(false);
+    data_args.vocab_size = rec["vocab_size"]
+        .as_u64()
+        .ok_or_else(|| corrupt("data.vocab_size"))? as usize;
+    // Typed flags must agree with the checkpoint.
+    let wanted_options = serde_json::to_value(a.data.options(a.freeze_steps))?;
+    let stored_options = serde_json::to_value(&options)?;
+    let wanted_model = serde_json::to_value(a.data.config(0, None))?;
+    let wanted_data = a.data.record();
+    let mut checks: Vec<(&str, &serde_json::Value, &serde_json::Value)> = Vec::new();
+    for id in [
+        "steps",
+        "batch",
+        "lr",
+        "warmup",
+        "weight_decay",
+        "clip",
+        "eval_every",
+        "valid_tokens",
+        "seed",
+        "freeze_steps",
+    ] {
+        checks.push((id, &stored_options[id], &wanted_options[id]));
+    }
+    for id in ["dim", "layers", "heads", "context", "mlp_ratio"] {
+        checks.push((id, &stored["model"][id], &wanted_model[id]));
+    }
+    checks.push(("untied", &stored["model"]["tied"], &wanted_model["tied"]));
+    for id in ["corpus", "valid", "holdout", "lowercase", "vocab_size"] {
+        checks.push((id, &rec[id], &wanted_data[id]));
+    }
+    for (id, was, now) in checks {
+        if typed(m, id) && was != now {
+            anyhow::bail!(
+                "--{} conflicts with the checkpoint in {} ({was} there); resume with the same settings",
+                id.replace('_', "-"),
+                dir.display()
+            );
+        }
+    }
+    let device = lm::device();
+    let model = lm::Lm::load(dir, &device)?;
+    let resume = lm::train::read_resume(dir, &device)?;
+    let data = data_args.prepare()?;
+    if data.vocab.words() != model.vocab.words() {
+        anyhow::bail!(
+            "the training text no longer gives the checkpoint's vocabulary: resume needs the same corpus"
+        );
+    }
+    if !a.data.quiet {
+        eprintln!(
+            "wembed: lm: resuming {} at step {} of {}",
+            dir.display(),
+            resume.state.step,
+            options.steps
+        );
+    }
+    run_lm_training(
+        &model,
+        &data,
+        &options,
+        dir,
+        training,
+        a.data.quiet,
+        Some(resume),
+    )
 }
 
 fn lm_compare(a: LmCompareArgs) -> anyhow::Result<()> {
@@ -1292,6 +1432,7 @@ fn lm_compare(a: LmCompareArgs) -> anyhow::Result<()> {
         .iter()
         .map(|n| lm::Arm::parse(n, a.freeze_steps))
         .collect::<wembed::Result<Vec<_>>>()?;
+    let output = a.data.output()?;
     let vectors = Embeddings::load(&a.init)?;
     let width = a.data.config(0, Some(&vectors)).embed_width();
     lm::init::check_dim(vectors.dim(), width)?;
@@ -1310,22 +1451,19 @@ fn lm_compare(a: LmCompareArgs) -> anyhow::Result<()> {
         &arms,
         &options,
         a.data.seed,
-        &a.data.output,
+        &output,
         &mut on_event,
     )?;
     let table = lm::report::table(&results);
     print!("{table}");
-    lm::report::write_csv(&a.data.output.join("compare.csv"), &results)?;
-    let png = a.data.output.join("perplexity.png");
+    lm::report::write_csv(&output.join("compare.csv"), &results)?;
+    let png = output.join("perplexity.png");
     let title = format!(
         "validation perplexity (dim {}, layers {}, vocabulary {})",
         cfg.dim, cfg.layers, cfg.vocab_size
     );
     lm::plot::perplexity_curves(&png, &title, &lm::report::series(&results))?;
-    println!(
-        "-> {}, compare.csv, perplexity.png",
-        a.data.output.display()
-    );
+    println!("-> {}, compare.csv, perplexity.png", output.display());
     Ok(())
 }
 

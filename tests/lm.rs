@@ -46,6 +46,7 @@ fn options(steps: usize) -> TrainOptions {
         valid_tokens: 4096,
         freeze_steps: 0,
         seed: 3,
+        checkpoint_secs: 0,
     }
 }
 
@@ -175,6 +176,7 @@ fn training_lowers_perplexity_and_the_checkpoint_reloads_to_the_same_loss() {
             extra: serde_json::Value::Null,
             on_metric: &mut count,
         },
+        None,
     )
     .unwrap();
     assert_eq!(seen, 3);
@@ -219,7 +221,7 @@ fn same_seed_same_batches_and_freezing_keeps_the_embedding_fixed() {
             eval_every: 0,
             ..options(12)
         };
-        let metrics = lm::train::train(&model, &data, &o, no_sink(&mut |_| {})).unwrap();
+        let metrics = lm::train::train(&model, &data, &o, no_sink(&mut |_| {}), None).unwrap();
         (before, model.token_embedding().unwrap(), metrics)
     };
     let (b1, a1, m1) = run(0);
@@ -417,4 +419,113 @@ fn cli_compare_writes_table_csv_and_png_and_bad_input_fails_cleanly() {
     );
     let gen = wembed(&["lm", "generate", corrupt.to_str().unwrap()]);
     assert_one_line_error(&gen, "model.safetensors");
+}
+
+#[test]
+fn killed_lm_run_resumes_to_the_same_result() {
+    let dir = tmp();
+    let corpus = synth_corpus();
+    let args = |out: &std::path::Path| -> Vec<String> {
+        [
+            "lm",
+            "train",
+            "--corpus",
+            corpus.to_str().unwrap(),
+            "--vocab-size",
+            "300",
+            "--dim",
+            "32",
+            "--layers",
+            "1",
+            "--heads",
+            "2",
+            "--context",
+            "16",
+            "--batch",
+            "8",
+            "--steps",
+            "400",
+            "--eval-every",
+            "20",
+            "--valid-tokens",
+            "512",
+            "-q",
+            "-o",
+            out.to_str().unwrap(),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let full = p(&dir, "full");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wembed"))
+        .args(args(&full))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let killed = p(&dir, "killed");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wembed"))
+        .args(args(&killed))
+        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let step_at_kill = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the run ended ({status}) before a checkpoint past step 0 was seen");
+        }
+        let step = std::fs::read(killed.join("config.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v["training"]["step"].as_u64())
+            .unwrap_or(0);
+        if step >= 40 {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            break step;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(60));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    assert!(step_at_kill < 400);
+    let conflict = wembed(&[
+        "lm",
+        "train",
+        "--resume",
+        killed.to_str().unwrap(),
+        "--lr",
+        "0.1",
+    ]);
+    assert_one_line_error(&conflict, "--lr");
+    let out = wembed(&["lm", "train", "--resume", killed.to_str().unwrap(), "-q"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = |d: &std::path::Path| {
+        let csv = std::fs::read_to_string(d.join("metrics.csv")).unwrap();
+        let rows: Vec<Vec<String>> = csv
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(String::from).collect())
+            .collect();
+        rows
+    };
+    let (a, b) = (last(&full), last(&killed));
+    assert_eq!(a.len(), 21, "steps 0, 20, ..., 400");
+    assert_eq!(
+        b.len(),
+        a.len(),
+        "every evaluation present after the resume"
+    );
+    for (x, y) in a.iter().zip(&b) {
+        // step, train loss, validation loss and perplexity: the resumed run is the same run.
+        assert_eq!(x[..4], y[..4], "killed at step {step_at_kill}");
+    }
 }

@@ -7,6 +7,7 @@
 pub mod data;
 pub mod init;
 pub mod model;
+pub mod optim;
 pub mod plot;
 pub mod report;
 pub mod train;
@@ -131,6 +132,7 @@ fn run_arm(
             extra: serde_json::json!({ "arm": arm.name, "init": init }),
             on_metric: &mut on_metric,
         },
+        None,
     )?;
     Ok(ArmResult {
         arm: arm.clone(),

@@ -7,13 +7,14 @@
 use super::data::{LmData, EOS_ID};
 use super::init::{self, InitReport, InitScale};
 use super::model::{Config, Transformer, PROJECTION, TOKEN_EMBEDDING};
+use super::optim::AdamW;
 use crate::atomic::{self, TempPath};
 use crate::sampling::{rng, FastRng};
 use crate::vectors::Embeddings;
 use crate::vocab::Vocab;
 use crate::{Error, Result};
 use candle_core::{DType, Device, Tensor, Var};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use candle_nn::{VarBuilder, VarMap};
 use rand::{Rng, RngCore};
 use rand_distr::{Distribution, Normal};
 use std::path::{Path, PathBuf};
@@ -26,6 +27,8 @@ pub const WEIGHTS_FILE: &str = "model.safetensors";
 pub const CONFIG_FILE: &str = "config.json";
 pub const VOCAB_FILE: &str = "vocab.txt";
 pub const METRICS_FILE: &str = "metrics.csv";
+/// Metadata key of the training state inside `model.safetensors`.
+const STATE_KEY: &str = "wembed_train_state";
 
 /// A model with its variables and vocabulary.
 pub struct Lm {
@@ -140,12 +143,58 @@ impl Lm {
 
     /// Writes `model.safetensors`, `config.json` and `vocab.txt` into `dir`, each atomically.
     pub fn save(&self, dir: &Path, extra: serde_json::Value) -> Result<()> {
+        self.save_checkpoint(dir, extra, Vec::new(), serde_json::Value::Null)
+    }
+
+    /// As `save`, with extra tensors (the optimizer's moments) and a training state stored in the
+    /// same safetensors file: weights, moments and state are replaced by one rename, so a kill can
+    /// never leave them from different steps.
+    pub fn save_checkpoint(
+        &self,
+        dir: &Path,
+        extra: serde_json::Value,
+        more: Vec<(String, Tensor)>,
+        state: serde_json::Value,
+    ) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let weights = dir.join(WEIGHTS_FILE);
+        let mut tensors: Vec<(String, Tensor)> = self
+            .varmap
+            .data()
+            .lock()
+            .expect("varmap lock")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+            .collect();
+        tensors.extend(more);
+        tensors.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut buffers = Vec::with_capacity(tensors.len());
+        for (name, t) in &tensors {
+            let values: Vec<f32> = t.flatten_all()?.to_dtype(DType::F32)?.to_vec1()?;
+            buffers.push((
+                name.clone(),
+                t.dims().to_vec(),
+                bytemuck::cast_slice(&values).to_vec(),
+            ));
+        }
+        let views = buffers
+            .iter()
+            .map(|(n, shape, bytes)| {
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
+                    .map(|v| (n.as_str(), v))
+                    .map_err(|e| Error::bad_file(&weights, e.to_string()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut meta = std::collections::HashMap::new();
+        if !state.is_null() {
+            meta.insert(STATE_KEY.to_string(), state.to_string());
+        }
         let tmp = TempPath::for_target(&weights);
-        self.varmap
-            .save(tmp.path())
-            .map_err(|e| model_error(&weights, e))?;
+        safetensors::tensor::serialize_to_file(views, Some(meta), tmp.path())
+            .map_err(|e| Error::bad_file(&weights, e.to_string()))?;
+        std::fs::File::open(tmp.path())
+            .and_then(|f| f.sync_all())
+            .map_err(|e| Error::io(&weights, e))?;
         tmp.persist()?;
         let config = serde_json::json!({
             "model": self.model.config(),
@@ -283,6 +332,82 @@ pub struct TrainOptions {
     pub freeze_steps: usize,
     /// Seed of the data order (the weights have their own, in `Lm::new`).
     pub seed: u64,
+    /// Also checkpoint between evaluations once this many seconds have passed (0: only at
+    /// evaluations).
+    #[serde(default)]
+    pub checkpoint_secs: u64,
+}
+
+/// Where training stood at a checkpoint: enough, with the weights and the optimizer's moments
+/// saved beside it, to continue as if never stopped (the data order is replayed from its seed).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct TrainState {
+    pub step: usize,
+    /// Steps taken by each optimiser group (embedding, decayed matrices, the rest).
+    pub optimizer_steps: [usize; 3],
+    pub train_time: f64,
+    pub metrics: Vec<MetricRecord>,
+    pub loss_sum: f64,
+    pub loss_n: usize,
+}
+
+/// A `Metric` as JSON can hold it (no NaN).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct MetricRecord {
+    pub step: usize,
+    pub train_loss: Option<f64>,
+    pub valid_loss: f64,
+    pub tokens_per_s: f64,
+    pub seconds: f64,
+}
+
+impl From<&Metric> for MetricRecord {
+    fn from(m: &Metric) -> Self {
+        MetricRecord {
+            step: m.step,
+            train_loss: m.train_loss.is_finite().then_some(m.train_loss),
+            valid_loss: m.valid_loss,
+            tokens_per_s: m.tokens_per_s,
+            seconds: m.seconds,
+        }
+    }
+}
+
+impl From<&MetricRecord> for Metric {
+    fn from(m: &MetricRecord) -> Self {
+        Metric {
+            step: m.step,
+            train_loss: m.train_loss.unwrap_or(f64::NAN),
+            valid_loss: m.valid_loss,
+            valid_ppl: m.valid_loss.exp(),
+            tokens_per_s: m.tokens_per_s,
+            seconds: m.seconds,
+        }
+    }
+}
+
+/// A checkpoint to continue from: its state and the optimizer's saved moments.
+pub struct Resume {
+    pub state: TrainState,
+    pub tensors: std::collections::HashMap<String, Tensor>,
+}
+
+/// Reads the training state and every tensor of a checkpoint folder.
+pub fn read_resume(dir: &Path, device: &Device) -> Result<Resume> {
+    let weights = dir.join(WEIGHTS_FILE);
+    let bytes = std::fs::read(&weights).map_err(|e| Error::io(&weights, e))?;
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
+        .map_err(|e| Error::bad_file(&weights, format!("not a valid safetensors file: {e}")))?;
+    let text = meta
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(STATE_KEY))
+        .ok_or_else(|| Error::bad_file(&weights, "holds no training state to resume from"))?;
+    let state: TrainState = serde_json::from_str(text)
+        .map_err(|e| Error::bad_file(&weights, format!("corrupt training state: {e}")))?;
+    let tensors = candle_core::safetensors::load_buffer(&bytes, device)
+        .map_err(|e| Error::bad_file(&weights, e.to_string()))?;
+    Ok(Resume { state, tensors })
 }
 
 /// One row of `metrics.csv`.
@@ -315,7 +440,14 @@ pub struct Sink<'a> {
 
 /// Trains `lm` on `data.train`, evaluating on `data.valid` at step 0, every `eval_every` steps and
 /// at the end; saves the checkpoint and `metrics.csv` at each evaluation when `sink.dir` is set.
-pub fn train(lm: &Lm, data: &LmData, o: &TrainOptions, sink: Sink) -> Result<Vec<Metric>> {
+/// With `resume`, continues from that checkpoint's step with its optimizer state and data order.
+pub fn train(
+    lm: &Lm,
+    data: &LmData,
+    o: &TrainOptions,
+    sink: Sink,
+    resume: Option<Resume>,
+) -> Result<Vec<Metric>> {
     let t = lm.model.config().context;
     if data.train.len() < t + 2 {
         return Err(Error::Invalid(format!(
@@ -334,36 +466,86 @@ pub fn train(lm: &Lm, data: &LmData, o: &TrainOptions, sink: Sink) -> Result<Vec
         .collect();
     named.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, var) in &named {
+        let entry = (name.clone(), var.clone());
         if name == TOKEN_EMBEDDING {
-            embed.push(var.clone());
+            embed.push(entry);
         } else if var.rank() == 2 && name != "pos.weight" {
-            decay.push(var.clone());
+            decay.push(entry);
         } else {
-            plain.push(var.clone());
+            plain.push(entry);
         }
     }
-    let params = |wd: f64| ParamsAdamW {
-        lr: o.lr,
-        beta1: 0.9,
-        beta2: 0.95,
-        eps: 1e-8,
-        weight_decay: wd,
-    };
-    // One optimiser per group: AdamW would decay every variable it holds, and a group that is
-    // not stepped is frozen.
-    let mut opt_embed = AdamW::new(embed, params(0.0))?;
-    let mut opt_decay = AdamW::new(decay, params(o.weight_decay))?;
-    let mut opt_plain = AdamW::new(plain, params(0.0))?;
+    // One optimiser per group: weight decay applies to the weight matrices only, and a group that
+    // is not stepped is frozen.
+    let mut opts = [
+        AdamW::new(embed, o.lr, 0.0)?,
+        AdamW::new(decay, o.lr, o.weight_decay)?,
+        AdamW::new(plain, o.lr, 0.0)?,
+    ];
+    const GROUPS: [&str; 3] = ["opt.embed", "opt.decay", "opt.plain"];
     let all: Vec<Var> = named.into_iter().map(|(_, v)| v).collect();
 
     let mut data_rng = rng(o.seed ^ 0x5eed_da7a);
+    let max_start = data.train.len() - t - 1;
     let mut metrics: Vec<Metric> = Vec::new();
+    let (mut loss_sum, mut loss_n, mut train_time, mut first) = (0f64, 0usize, 0f64, 0usize);
+    if let Some(r) = &resume {
+        for (opt, (group, &steps)) in opts
+            .iter_mut()
+            .zip(GROUPS.iter().zip(&r.state.optimizer_steps))
+        {
+            opt.load_state(group, steps, &r.tensors)?;
+        }
+        // The same batches as an uninterrupted run: replay the draws of the steps already taken.
+        for _ in 0..r.state.step * o.batch {
+            data_rng.next_u64();
+        }
+        metrics = r.state.metrics.iter().map(Metric::from).collect();
+        (loss_sum, loss_n, train_time, first) = (
+            r.state.loss_sum,
+            r.state.loss_n,
+            r.state.train_time,
+            r.state.step,
+        );
+    }
     let start = Instant::now();
-    let (mut loss_sum, mut loss_n) = (0f64, 0usize);
-    let mut train_time = 0f64;
+    let elapsed_before = metrics.last().map_or(0.0, |m| m.seconds);
+    let mut last_save = Instant::now();
+    let save = |step: usize,
+                opts: &[AdamW; 3],
+                metrics: &[Metric],
+                (loss_sum, loss_n, train_time): (f64, usize, f64)|
+     -> Result<()> {
+        let Some(dir) = &sink.dir else {
+            return Ok(());
+        };
+        let mut extra = sink.extra.clone();
+        extra["step"] = step.into();
+        extra["options"] = serde_json::to_value(o).expect("options serialise");
+        let state = TrainState {
+            step,
+            optimizer_steps: [opts[0].step, opts[1].step, opts[2].step],
+            train_time,
+            metrics: metrics.iter().map(MetricRecord::from).collect(),
+            loss_sum,
+            loss_n,
+        };
+        let moments = opts
+            .iter()
+            .zip(GROUPS)
+            .flat_map(|(opt, g)| opt.state(g))
+            .collect();
+        lm.save_checkpoint(
+            dir,
+            extra,
+            moments,
+            serde_json::to_value(&state).expect("state serialises"),
+        )?;
+        write_metrics(&dir.join(METRICS_FILE), metrics)
+    };
+    let on_metric = sink.on_metric;
     let mut record = |step: usize,
-                      loss_sum: &mut f64,
-                      loss_n: &mut usize,
+                      (loss_sum, loss_n): (&mut f64, &mut usize),
                       train_time: f64,
                       metrics: &mut Vec<Metric>|
      -> Result<()> {
@@ -382,23 +564,18 @@ pub fn train(lm: &Lm, data: &LmData, o: &TrainOptions, sink: Sink) -> Result<Vec
             } else {
                 0.0
             },
-            seconds: start.elapsed().as_secs_f64(),
+            seconds: elapsed_before + start.elapsed().as_secs_f64(),
         };
         (*loss_sum, *loss_n) = (0.0, 0);
-        (sink.on_metric)(&m);
+        on_metric(&m);
         metrics.push(m);
-        if let Some(dir) = &sink.dir {
-            let mut extra = sink.extra.clone();
-            extra["step"] = step.into();
-            extra["options"] = serde_json::to_value(o).expect("options serialise");
-            lm.save(dir, extra)?;
-            write_metrics(&dir.join(METRICS_FILE), metrics)?;
-        }
         Ok(())
     };
-    record(0, &mut loss_sum, &mut loss_n, 0.0, &mut metrics)?;
-    let max_start = data.train.len() - t - 1;
-    for step in 0..o.steps {
+    if resume.is_none() {
+        record(0, (&mut loss_sum, &mut loss_n), 0.0, &mut metrics)?;
+        save(0, &opts, &metrics, (loss_sum, loss_n, train_time))?;
+    }
+    for step in first..o.steps {
         let step_start = Instant::now();
         let starts: Vec<usize> = (0..o.batch)
             .map(|_| (data_rng.next_u64() % max_start as u64) as usize)
@@ -417,20 +594,27 @@ pub fn train(lm: &Lm, data: &LmData, o: &TrainOptions, sink: Sink) -> Result<Vec
             clip_gradients(&mut grads, &all, o.clip)?;
         }
         let lr = lr_at(step, o);
-        for opt in [&mut opt_embed, &mut opt_decay, &mut opt_plain] {
-            opt.set_learning_rate(lr);
+        for opt in opts.iter_mut() {
+            opt.lr = lr;
         }
+        let [embed_opt, decay_opt, plain_opt] = &mut opts;
         if step >= o.freeze_steps {
-            opt_embed.step(&grads)?;
+            embed_opt.step(&grads)?;
         }
-        opt_decay.step(&grads)?;
-        opt_plain.step(&grads)?;
+        decay_opt.step(&grads)?;
+        plain_opt.step(&grads)?;
         train_time += step_start.elapsed().as_secs_f64();
         loss_sum += loss_value;
         loss_n += 1;
         let done = step + 1;
-        if done == o.steps || (o.eval_every > 0 && done % o.eval_every == 0) {
-            record(done, &mut loss_sum, &mut loss_n, train_time, &mut metrics)?;
+        let evaluate = done == o.steps || (o.eval_every > 0 && done % o.eval_every == 0);
+        if evaluate {
+            record(done, (&mut loss_sum, &mut loss_n), train_time, &mut metrics)?;
+        }
+        let due = o.checkpoint_secs > 0 && last_save.elapsed().as_secs() >= o.checkpoint_secs;
+        if evaluate || due {
+            save(done, &opts, &metrics, (loss_sum, loss_n, train_time))?;
+            last_save = Instant::now();
         }
     }
     Ok(metrics)

@@ -2,12 +2,12 @@
 # Scale: a 2,000,000-word vocabulary at dim 300 (input + output matrices 2 × 2.4 GB) trains and
 # exports with memory bounded by the mapping, not by RAM.
 #   bash benches/scale.sh [OUT] [LIMIT_GIB]
-# Where the cgroup-v1 memory controller is writable (root), the runs are confined to LIMIT_GIB
-# (default 2) of memory, page cache included, less than the matrices: the kernel must write mapped
-# pages back and re-read them. Prints peak RSS (anonymous and file-backed) against matrix size.
+# Prints peak RSS (anonymous and file-backed) against matrix size. With LIMIT_GIB, and where the
+# cgroup-v1 memory controller is writable (root), the runs are confined to that much memory, page
+# cache included: the kernel must write mapped pages back and read them again.
 set -euo pipefail
 out=${1:-bench-out/scale}
-limit_gib=${2:-2}
+limit_gib=${2:-}
 w=$(realpath "${WEMBED:-target/release/wembed}")
 mkdir -p "$out"
 corpus="$out/corpus.txt"
@@ -28,7 +28,7 @@ with open(sys.argv[1], "w") as f:
 PY
 fi
 cg=""
-if [ -w /sys/fs/cgroup/memory ] && mkdir -p /sys/fs/cgroup/memory/wembed-scale 2>/dev/null; then
+if [ -n "$limit_gib" ] && [ -w /sys/fs/cgroup/memory ] && mkdir -p /sys/fs/cgroup/memory/wembed-scale 2>/dev/null; then
     cg=/sys/fs/cgroup/memory/wembed-scale
     echo $((limit_gib << 30)) > $cg/memory.limit_in_bytes
     echo "memory limit: $limit_gib GiB (cgroup v1, page cache included)"

@@ -1,5 +1,5 @@
-//! Every `unsafe` block of the crate lives here: mapping files into memory, and a matrix that many
-//! threads update at once without locks (Hogwild, Recht et al. 2011).
+//! Every `unsafe` block of the crate lives here: mapping files into memory, a matrix that many
+//! threads update at once without locks (Hogwild, Recht et al. 2011), and one allocator setting.
 //!
 //! Hogwild deliberately lets threads race on the same rows: updates are sparse, collisions are rare,
 //! and a lost or torn update is noise that SGD absorbs. The cost of that choice is confined to this
@@ -23,6 +23,21 @@ pub fn map(file: &File) -> std::io::Result<Mmap> {
     // SAFETY: as for `map_mut`; a file changed under us by another process would show changed bytes
     // (or SIGBUS if truncated), which readers cannot prevent and which every mmap-based tool shares.
     unsafe { Mmap::map(file) }
+}
+
+/// Tells glibc's malloc to keep freed memory for reuse instead of handing it back to the system
+/// after every large free. The LM allocates and frees its activations (hundreds of MiB) every
+/// step; with the default trim threshold the heap shrinks at each step's end and page-faults back
+/// at the next, which cost more system time than the arithmetic (1,987 → about 4,000 tokens/s).
+/// Only the LM calls this: GloVe and word2vec promise bounded memory, and do want it returned.
+pub fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes two of glibc's malloc tuning parameters, both valid for any
+    // value given here; it touches no Rust-visible memory and is thread-safe in glibc.
+    unsafe {
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+    }
 }
 
 /// A row-major `rows × cols` f32 matrix shared by worker threads for lock-free updates.

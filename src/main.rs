@@ -15,12 +15,6 @@ use wembed::vectors::{self, Dtype, Embeddings, Format};
 use wembed::vocab::{Vocab, VocabOptions};
 use wembed::word2vec::{self, Architecture, Word2VecConfig};
 
-/// glibc serves every allocation over 32 MiB with a fresh mmap and returns it on free, so the LM's
-/// per-step logits ([tokens × vocabulary], tens of MiB) cost page faults each time: more system
-/// time than compute. mimalloc keeps such memory for reuse (2× the LM's tokens/s here).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "wembed",
@@ -67,6 +61,18 @@ enum LmCommand {
     Compare(LmCompareArgs),
     /// Sample text from a checkpoint.
     Generate(LmGenerateArgs),
+    /// Redraw the perplexity curves of a compare.csv.
+    Plot(LmPlotArgs),
+}
+
+#[derive(Args)]
+struct LmPlotArgs {
+    /// compare.csv written by `lm compare`.
+    csv: PathBuf,
+    #[arg(short = 'o', long = "output", value_name = "PNG")]
+    output: PathBuf,
+    #[arg(long, default_value = "validation perplexity")]
+    title: String,
 }
 
 #[derive(Args)]
@@ -480,6 +486,9 @@ fn main() -> ExitCode {
         Command::Lm(LmCommand::Train(a)) => lm_train(a, &sub_lm(&sub)),
         Command::Lm(LmCommand::Compare(a)) => lm_compare(a),
         Command::Lm(LmCommand::Generate(a)) => lm_generate(a),
+        Command::Lm(LmCommand::Plot(a)) => lm::plot::series_from_csv(&a.csv)
+            .and_then(|s| lm::plot::perplexity_curves(&a.output, &a.title, &s))
+            .map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -25,7 +25,7 @@ pub fn perplexity_curves(
         return Err(Error::Invalid("no finite perplexity to plot".into()));
     }
     let mut buf = vec![255u8; (SIZE.0 * SIZE.1 * 3) as usize];
-    draw(&mut buf, title, series, x_max, y_min * 0.9, y_max * 1.1)
+    draw(&mut buf, title, series, x_max, y_min * 0.9, y_max)
         .map_err(|e| Error::bad_file(path, format!("cannot draw the plot: {e}")))?;
     let tmp = TempPath::for_target(path);
     let file = std::fs::File::create(tmp.path()).map_err(|e| Error::io(path, e))?;
@@ -82,4 +82,31 @@ fn draw(
         .draw()?;
     root.present()?;
     Ok(())
+}
+
+/// Reads the `arm,step,...,valid_ppl,...` rows of a `compare.csv` back into plot series.
+pub fn series_from_csv(path: &Path) -> Result<Vec<(String, Vec<(f64, f64)>)>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut out: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let bad = || Error::Format {
+            path: path.to_path_buf(),
+            line: i as u64 + 1,
+            msg: "expected arm,step,train_loss,valid_loss,valid_ppl,...".into(),
+        };
+        if f.len() < 5 {
+            return Err(bad());
+        }
+        let step: f64 = f[1].parse().map_err(|_| bad())?;
+        let ppl: f64 = f[4].parse().map_err(|_| bad())?;
+        match out.iter_mut().find(|(n, _)| n == f[0]) {
+            Some((_, pts)) => pts.push((step, ppl)),
+            None => out.push((f[0].to_string(), vec![(step, ppl)])),
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::bad_file(path, "no rows to plot"));
+    }
+    Ok(out)
 }

@@ -133,8 +133,7 @@ impl Lm {
         let starts: Vec<usize> = (0..windows).map(|w| w * t).collect();
         for chunk in starts.chunks(batch.max(1)) {
             let (x, y) = batch_tensors(ids, chunk, t, &self.device)?;
-            let logits = self.model.forward(&x)?;
-            let loss = candle_nn::loss::cross_entropy(&logits, &y)?.to_scalar::<f32>()? as f64;
+            let loss = self.model.loss(&x, &y)?.to_scalar::<f32>()? as f64;
             total += loss * (chunk.len() * t) as f64;
             count += chunk.len() * t;
         }
@@ -448,6 +447,7 @@ pub fn train(
     sink: Sink,
     resume: Option<Resume>,
 ) -> Result<Vec<Metric>> {
+    crate::hogwild::keep_freed_memory();
     let t = lm.model.config().context;
     if data.train.len() < t + 2 {
         return Err(Error::Invalid(format!(
@@ -581,8 +581,7 @@ pub fn train(
             .map(|_| (data_rng.next_u64() % max_start as u64) as usize)
             .collect();
         let (x, y) = batch_tensors(&data.train, &starts, t, &lm.device)?;
-        let logits = lm.model.forward(&x)?;
-        let loss = candle_nn::loss::cross_entropy(&logits, &y)?;
+        let loss = lm.model.loss(&x, &y)?;
         let loss_value = loss.to_scalar::<f32>()? as f64;
         if !loss_value.is_finite() {
             return Err(Error::Invalid(format!(

@@ -7,23 +7,41 @@ use std::path::Path;
 
 const SIZE: (u32, u32) = (960, 600);
 
+/// One curve: its name and its (step, perplexity) points.
+pub type Series = (String, Vec<(f64, f64)>);
+
 /// Draws one line per `(name, [(step, perplexity)])` on a log-scale perplexity axis, renders in
-/// memory and writes the PNG atomically.
-pub fn perplexity_curves(
-    path: &Path,
-    title: &str,
-    series: &[(String, Vec<(f64, f64)>)],
-) -> Result<()> {
-    let points = series.iter().flat_map(|(_, p)| p.iter());
+/// memory and writes the PNG atomically. The axis spans the values after the first point of each
+/// run: a start far above the rest (raw vectors can start at 10^9) is drawn at the top edge, so
+/// that it does not flatten the curves that matter.
+pub fn perplexity_curves(path: &Path, title: &str, series: &[Series]) -> Result<()> {
     let (mut x_max, mut y_min, mut y_max) = (1f64, f64::INFINITY, 0f64);
-    for &(x, y) in points.filter(|(_, y)| y.is_finite()) {
-        x_max = x_max.max(x);
-        y_min = y_min.min(y);
-        y_max = y_max.max(y);
+    for (_, pts) in series {
+        for (k, &(x, y)) in pts.iter().enumerate() {
+            if !y.is_finite() {
+                continue;
+            }
+            x_max = x_max.max(x);
+            y_min = y_min.min(y);
+            if k > 0 || pts.len() == 1 {
+                y_max = y_max.max(y);
+            }
+        }
     }
     if !y_max.is_finite() || y_max <= 0.0 {
         return Err(Error::Invalid("no finite perplexity to plot".into()));
     }
+    let y_max = y_max * 1.5;
+    let clamped: Vec<Series> = series
+        .iter()
+        .map(|(n, pts)| {
+            (
+                n.clone(),
+                pts.iter().map(|&(x, y)| (x, y.min(y_max))).collect(),
+            )
+        })
+        .collect();
+    let series = &clamped[..];
     let mut buf = vec![255u8; (SIZE.0 * SIZE.1 * 3) as usize];
     draw(&mut buf, title, series, x_max, y_min * 0.9, y_max)
         .map_err(|e| Error::bad_file(path, format!("cannot draw the plot: {e}")))?;
@@ -42,7 +60,7 @@ pub fn perplexity_curves(
 fn draw(
     buf: &mut [u8],
     title: &str,
-    series: &[(String, Vec<(f64, f64)>)],
+    series: &[Series],
     x_max: f64,
     y_min: f64,
     y_max: f64,
@@ -85,9 +103,9 @@ fn draw(
 }
 
 /// Reads the `arm,step,...,valid_ppl,...` rows of a `compare.csv` back into plot series.
-pub fn series_from_csv(path: &Path) -> Result<Vec<(String, Vec<(f64, f64)>)>> {
+pub fn series_from_csv(path: &Path) -> Result<Vec<Series>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let mut out: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+    let mut out: Vec<Series> = Vec::new();
     for (i, line) in text.lines().enumerate().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
         let bad = || Error::Format {

@@ -95,7 +95,7 @@ pub fn write_csv(path: &Path, results: &[ArmResult]) -> Result<()> {
 }
 
 /// (arm, [(step, perplexity)]) for the plot.
-pub fn series(results: &[ArmResult]) -> Vec<(String, Vec<(f64, f64)>)> {
+pub fn series(results: &[ArmResult]) -> Vec<super::plot::Series> {
     results
         .iter()
         .map(|r| {

@@ -398,7 +398,9 @@ fn train_inner(
     Ok(TrainStats {
         words,
         seconds,
-        words_per_sec: words as f64 / seconds.max(1e-9),
+        // A resumed run's rate counts only the words this process trained.
+        words_per_sec: (words - ck.resume.as_ref().map_or(0, |s| s.words_done)) as f64
+            / seconds.max(1e-9),
         threads,
     })
 }

@@ -228,7 +228,8 @@ struct GloveArgs {
     /// Continue the interrupted run in DIR after its last finished iteration.
     #[arg(long, value_name = "DIR", conflicts_with = "output")]
     resume: Option<PathBuf>,
-    /// GloVe checkpoints at the end of every iteration (and once the shuffle is done); 0: never.
+    /// Seconds between checkpoints inside an iteration; GloVe also checkpoints once the shuffle
+    /// is done and after every iteration. 0: never.
     #[arg(long, default_value_t = 300)]
     checkpoint_secs: u64,
     #[arg(long, alias = "vector-size", default_value_t = 100)]
@@ -1046,11 +1047,17 @@ fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
             let corpus = Corpus::open(&meta.corpus, meta.corpus_options.clone())?;
             let vocab = Vocab::load(&dir.join(model::VOCAB))?;
             if !quiet {
+                let mid: u64 = state.positions.iter().sum();
                 eprintln!(
-                    "wembed: resuming {} after iteration {} of {}",
+                    "wembed: resuming {} after iteration {} of {}{}",
                     dir.display(),
                     state.iter_done,
-                    state.config.iter
+                    state.config.iter,
+                    if mid > 0 {
+                        format!(", {mid} of {} records into the next", state.records)
+                    } else {
+                        String::new()
+                    }
                 );
             }
             (
@@ -1101,6 +1108,7 @@ fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
     vocab.save(&output.join(model::VOCAB))?;
     let ck = glove::GloveCheckpointing {
         enabled: a.checkpoint_secs > 0,
+        every: (a.checkpoint_secs > 0).then(|| std::time::Duration::from_secs(a.checkpoint_secs)),
         resume,
         meta: serde_json::to_value(&meta)?,
     };

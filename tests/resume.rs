@@ -310,3 +310,85 @@ fn killed_glove_run_resumes_after_its_last_iteration() {
         "resumed {acc_resumed} vs uninterrupted {acc_full} (killed after iteration {iter_at_kill})"
     );
 }
+
+#[test]
+fn glove_resumes_from_inside_an_iteration() {
+    let d = tmp();
+    let corpus = p(&d, "c.txt");
+    assert!(wembed(&[
+        "synth",
+        "--tokens",
+        "4000000",
+        "--seed",
+        "6",
+        "-o",
+        corpus.to_str().unwrap()
+    ])
+    .status
+    .success());
+    let model = p(&d, "m");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wembed"))
+        .args([
+            "glove",
+            corpus.to_str().unwrap(),
+            "-o",
+            model.to_str().unwrap(),
+        ])
+        .args([
+            "--dim",
+            "50",
+            "--iter",
+            "3",
+            "--threads",
+            "2",
+            "--checkpoint-secs",
+            "1",
+            "-q",
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let state_path = model.join("checkpoint.json");
+    let start = Instant::now();
+    let state = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the run ended ({status}) before a mid-iteration checkpoint was seen");
+        }
+        if let Ok(bytes) = std::fs::read(&state_path) {
+            let st: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            if st["positions"].as_array().is_some_and(|p| !p.is_empty()) {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                break st;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "no checkpoint within 90 s"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let done: u64 = state["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert!(done > 0 && done < state["records"].as_u64().unwrap());
+    let out = wembed(&["glove", "--resume", model.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("records into the next"), "{err}");
+    let cfg = json(&model.join("config.json"));
+    let costs = cfg["training"]["cost"].as_array().unwrap();
+    assert_eq!(costs.len(), 3);
+    let c: Vec<f64> = costs.iter().map(|v| v.as_f64().unwrap()).collect();
+    assert!(
+        c.iter().all(|x| x.is_finite() && *x > 0.0) && c[2] < c[0],
+        "{c:?}"
+    );
+}

@@ -120,6 +120,12 @@ pub struct GloveState {
     /// Training iterations finished; the next starts from the matrices on disk.
     pub iter_done: usize,
     pub costs: Vec<f64>,
+    /// Mid-iteration: records each thread has done of its share of iteration `iter_done + 1`,
+    /// and the cost they added (empty at an iteration boundary).
+    #[serde(default)]
+    pub positions: Vec<u64>,
+    #[serde(default)]
+    pub partial_costs: Vec<f64>,
     /// The caller's own record (the CLI keeps the corpus and vocabulary options here).
     pub meta: serde_json::Value,
 }
@@ -128,6 +134,8 @@ pub struct GloveState {
 #[derive(Clone, Debug, Default)]
 pub struct GloveCheckpointing {
     pub enabled: bool,
+    /// Also checkpoint inside an iteration at this interval.
+    pub every: Option<std::time::Duration>,
     pub resume: Option<GloveState>,
     pub meta: serde_json::Value,
 }
@@ -212,6 +220,7 @@ fn train_inner(
         let ck = IterCheckpoint {
             base: st.clone(),
             resume: true,
+            every: ck.every,
             save: &save,
         };
         let cost = train_mapped(
@@ -293,11 +302,14 @@ fn train_inner(
             spilled_runs,
             iter_done: 0,
             costs: Vec::new(),
+            positions: Vec::new(),
+            partial_costs: Vec::new(),
             meta: ck.meta.clone(),
         };
         let ck = IterCheckpoint {
             base,
             resume: false,
+            every: ck.every,
             save: &save,
         };
         let cost = train_mapped(
@@ -389,7 +401,8 @@ fn init_matrices(m: &mut [&mut MatrixFile], config: &GloveConfig) {
 struct IterCheckpoint<'a> {
     base: GloveState,
     resume: bool,
-    save: &'a dyn Fn(&GloveState) -> Result<()>,
+    every: Option<std::time::Duration>,
+    save: &'a (dyn Fn(&GloveState) -> Result<()> + Sync),
 }
 
 fn train_records(
@@ -433,7 +446,30 @@ fn train_records(
     let threads = config.threads.max(1);
     let bar = (progress.train)(recs.len() as u64 * config.iter as u64);
     bar.inc(recs.len() as u64 * first as u64, 0);
+    let syncs = [&w, &wt, &b, &gw, &gwt, &gb]
+        .iter()
+        .map(|m| m.sync_handle())
+        .collect::<Result<Vec<_>>>()?;
+    let per = recs.len().div_ceil(threads);
+    let parts = recs.len().div_ceil(per.max(1));
     for it in first..config.iter {
+        // Each thread publishes (records done of its share, cost so far) after every block.
+        let resumed = ck
+            .as_ref()
+            .filter(|c| c.resume && it == first && c.base.positions.len() == parts);
+        let marks: Vec<std::sync::Mutex<(u64, f64)>> = (0..parts)
+            .map(|t| {
+                std::sync::Mutex::new(resumed.map_or((0, 0.0), |c| {
+                    (
+                        c.base.positions[t],
+                        c.base.partial_costs.get(t).copied().unwrap_or(0.0),
+                    )
+                }))
+            })
+            .collect();
+        if let Some(c) = resumed {
+            bar.inc(c.base.positions.iter().sum(), 0);
+        }
         let m = Mats {
             w: w.shared(),
             wt: wt.shared(),
@@ -442,27 +478,53 @@ fn train_records(
             gwt: gwt.shared(),
             gb: gb.shared(),
         };
-        let per = recs.len().div_ceil(threads);
-        let cost: f64 = std::thread::scope(|s| {
-            let hs: Vec<_> = recs
-                .chunks(per)
-                .map(|part| {
-                    let (m, bar) = (&m, &bar);
-                    s.spawn(move || {
-                        let mut cost = 0.0;
-                        let (mut u1, mut u2) = (vec![0f32; dim], vec![0f32; dim]);
-                        for block in part.chunks(1 << 16) {
-                            cost += update(block, m, config, &mut u1, &mut u2);
-                            bar.inc(block.len() as u64, 0);
-                        }
-                        cost
+        let snapshot = || -> Result<()> {
+            let Some(c) = &ck else { return Ok(()) };
+            let (mut positions, mut partial) = (Vec::new(), Vec::new());
+            for mark in &marks {
+                let (p, cost) = *mark.lock().expect("position lock");
+                positions.push(p);
+                partial.push(cost);
+            }
+            for f in &syncs {
+                f.sync_data().map_err(|e| Error::io(dir, e))?;
+            }
+            (c.save)(&GloveState {
+                iter_done: it,
+                costs: costs.clone(),
+                positions,
+                partial_costs: partial,
+                ..c.base.clone()
+            })
+        };
+        let every = ck.as_ref().and_then(|c| c.every);
+        let (cost, saved): (f64, Result<()>) = checkpoint::periodically(every, snapshot, || {
+            std::thread::scope(|s| {
+                let hs: Vec<_> = recs
+                    .chunks(per)
+                    .enumerate()
+                    .map(|(t, part)| {
+                        let (m, bar, mark) = (&m, &bar, &marks[t]);
+                        s.spawn(move || {
+                            let (start, mut cost) = *mark.lock().expect("position lock");
+                            let mut done = start as usize;
+                            let (mut u1, mut u2) = (vec![0f32; dim], vec![0f32; dim]);
+                            for block in part[done.min(part.len())..].chunks(1 << 16) {
+                                cost += update(block, m, config, &mut u1, &mut u2);
+                                done += block.len();
+                                *mark.lock().expect("position lock") = (done as u64, cost);
+                                bar.inc(block.len() as u64, 0);
+                            }
+                            cost
+                        })
                     })
-                })
-                .collect();
-            hs.into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .sum()
+                    .collect();
+                hs.into_iter()
+                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .sum()
+            })
         });
+        saved?;
         let cost = cost / recs.len() as f64;
         bar.set_message(format!("cost {cost:.6}"));
         (progress.note)(&format!("iter {:>3}  cost {cost:.6}", it + 1));
@@ -475,6 +537,8 @@ fn train_records(
             (c.save)(&GloveState {
                 iter_done: it + 1,
                 costs: costs.clone(),
+                positions: Vec::new(),
+                partial_costs: Vec::new(),
                 ..c.base.clone()
             })?;
         }

@@ -185,7 +185,8 @@ impl Corpus {
         }
     }
 
-    fn seekable(&self) -> bool {
+    /// True for plain files only: they can be split by byte range and read from a saved offset.
+    pub fn seekable(&self) -> bool {
         self.sources
             .iter()
             .all(|s| matches!(s, Source::File(f) if f.compression == Compression::Plain))
@@ -226,11 +227,6 @@ impl Corpus {
         } else {
             self.read_channel(threads, progress, make)
         }
-    }
-
-    /// True when reading can start mid-corpus (plain files only), so positions mean something.
-    pub fn resumable(&self) -> bool {
-        self.seekable()
     }
 
     fn read_ranges<S, F>(

@@ -644,12 +644,6 @@ fn resume_word2vec(
             dir.display()
         );
     }
-    let meta: ResumeMeta = serde_json::from_value(state.meta.clone()).map_err(|e| {
-        wembed::Error::bad_file(
-            wembed::checkpoint::path(dir),
-            format!("corrupt checkpoint: {e}"),
-        )
-    })?;
     let stored = serde_json::to_value(&state.config)?;
     let wanted = serde_json::to_value(word2vec_config(a, arch))?;
     let fields = [
@@ -664,60 +658,105 @@ fn resume_word2vec(
         ("threads", "threads"),
         ("seed", "seed"),
     ];
-    let typed_input = (&a.input, a.min_count, a.max_vocab, &a.vocab);
-    resume_conflicts(m, dir, (&stored, &wanted), &fields, typed_input, &meta)?;
-    let corpus = Corpus::open(&meta.corpus, meta.corpus_options.clone())?;
-    let vocab = Vocab::load(&dir.join(model::VOCAB))?;
+    let flags = (&a.input, a.min_count, a.max_vocab, &a.vocab);
+    let (corpus, vocab, meta) =
+        reopen_input(m, dir, &state.meta, (&stored, &wanted), &fields, flags)?;
     Ok((state.config.clone(), corpus, vocab, meta, state))
 }
 
 /// A flag typed on the command line of `--resume` whose value differs from the checkpoint's is an
-/// error: settings cannot change half-way through a run.
-fn resume_conflicts(
+/// error: settings cannot change half-way through a run. `checks` are (arg id, stored, typed).
+fn refuse_conflicts<'v>(
     m: &ArgMatches,
     dir: &std::path::Path,
-    (stored, wanted): (&serde_json::Value, &serde_json::Value),
-    fields: &[(&str, &str)],
-    (input, min_count, max_vocab, vocab): (&CorpusArgs, u64, Option<usize>, &Option<PathBuf>),
-    meta: &ResumeMeta,
+    checks: impl IntoIterator<Item = (&'v str, &'v serde_json::Value, &'v serde_json::Value)>,
 ) -> anyhow::Result<()> {
-    for &(arg, field) in fields {
-        if typed(m, arg) && stored[field] != wanted[field] {
+    for (id, was, now) in checks {
+        if typed(m, id) && was != now {
             anyhow::bail!(
-                "--{} conflicts with the checkpoint in {} ({field} {} there); resume with the same settings",
-                arg.replace('_', "-"),
-                dir.display(),
-                stored[field]
-            );
-        }
-    }
-    let same = [
-        (
-            "corpus",
-            !input.corpus.is_empty() && input.corpus != meta.corpus,
-        ),
-        (
-            "lowercase",
-            input.lowercase != meta.corpus_options.lowercase,
-        ),
-        ("min_count", min_count != meta.vocab_options.min_count),
-        ("max_vocab", max_vocab != meta.vocab_options.max_vocab),
-        ("vocab", *vocab != meta.vocab_file),
-    ];
-    for (arg, differs) in same {
-        if typed(m, arg) && differs {
-            anyhow::bail!(
-                "{} conflicts with the checkpoint in {}; resume with the same corpus and vocabulary",
-                if arg == "corpus" {
-                    "CORPUS".to_string()
-                } else {
-                    format!("--{}", arg.replace('_', "-"))
-                },
+                "--{} conflicts with the checkpoint in {} ({was} there); resume with the same settings",
+                id.replace('_', "-"),
                 dir.display()
             );
         }
     }
     Ok(())
+}
+
+/// The corpus and vocabulary flags of word2vec and GloVe.
+type InputFlags<'a> = (&'a CorpusArgs, u64, Option<usize>, &'a Option<PathBuf>);
+
+/// A fresh run's corpus and vocabulary, and the record a checkpoint keeps of them.
+fn fresh_input(
+    (input, min_count, max_vocab, vocab_file): InputFlags,
+    threads: usize,
+) -> anyhow::Result<(Corpus, Vocab, Option<wembed::vocab::VocabStats>, ResumeMeta)> {
+    let corpus = input.open()?;
+    let vocab_options = VocabOptions {
+        min_count,
+        max_vocab,
+        ..VocabOptions::default()
+    };
+    let (vocab, stats) = vocab_for_training(
+        &corpus,
+        vocab_file.as_deref(),
+        &vocab_options,
+        threads,
+        input.quiet,
+    )?;
+    let meta = ResumeMeta {
+        corpus: input.corpus.clone(),
+        corpus_options: corpus.options().clone(),
+        vocab_options,
+        vocab_file: vocab_file.clone(),
+    };
+    Ok((corpus, vocab, stats, meta))
+}
+
+/// A resumed run's corpus and vocabulary, from its checkpoint, after refusing typed flags that
+/// disagree with the stored settings (`fields`: arg id, config field) or with the stored input.
+fn reopen_input(
+    m: &ArgMatches,
+    dir: &std::path::Path,
+    meta: &serde_json::Value,
+    (stored, wanted): (&serde_json::Value, &serde_json::Value),
+    fields: &[(&str, &str)],
+    flags: InputFlags,
+) -> anyhow::Result<(Corpus, Vocab, ResumeMeta)> {
+    let meta: ResumeMeta = serde_json::from_value(meta.clone()).map_err(|e| {
+        wembed::Error::bad_file(
+            wembed::checkpoint::path(dir),
+            format!("corrupt checkpoint: {e}"),
+        )
+    })?;
+    refuse_conflicts(
+        m,
+        dir,
+        fields.iter().map(|&(id, f)| (id, &stored[f], &wanted[f])),
+    )?;
+    let typed_now = serde_json::json!({
+        "corpus": if flags.0.corpus.is_empty() { &meta.corpus } else { &flags.0.corpus },
+        "lowercase": flags.0.lowercase,
+        "min_count": flags.1,
+        "max_vocab": flags.2,
+        "vocab": flags.3,
+    });
+    let was = serde_json::json!({
+        "corpus": meta.corpus,
+        "lowercase": meta.corpus_options.lowercase,
+        "min_count": meta.vocab_options.min_count,
+        "max_vocab": meta.vocab_options.max_vocab,
+        "vocab": meta.vocab_file,
+    });
+    refuse_conflicts(
+        m,
+        dir,
+        ["corpus", "lowercase", "min_count", "max_vocab", "vocab"]
+            .map(|id| (id, &was[id], &typed_now[id])),
+    )?;
+    let corpus = Corpus::open(&meta.corpus, meta.corpus_options.clone())?;
+    let vocab = Vocab::load(&dir.join(model::VOCAB))?;
+    Ok((corpus, vocab, meta))
 }
 
 fn train_word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::Result<()> {
@@ -739,26 +778,9 @@ fn train_word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::R
         }
         None => {
             let output = a.output.clone().expect("clap requires -o without --resume");
-            let corpus = a.input.open()?;
             let config = word2vec_config(&a, arch);
-            let vocab_options = VocabOptions {
-                min_count: a.min_count,
-                max_vocab: a.max_vocab,
-                ..VocabOptions::default()
-            };
-            let (vocab, vocab_stats) = vocab_for_training(
-                &corpus,
-                a.vocab.as_deref(),
-                &vocab_options,
-                config.threads,
-                quiet,
-            )?;
-            let meta = ResumeMeta {
-                corpus: a.input.corpus.clone(),
-                corpus_options: corpus.options().clone(),
-                vocab_options,
-                vocab_file: a.vocab.clone(),
-            };
+            let flags = (&a.input, a.min_count, a.max_vocab, &a.vocab);
+            let (corpus, vocab, vocab_stats, meta) = fresh_input(flags, config.threads)?;
             (config, corpus, vocab, vocab_stats, meta, None, output)
         }
     };
@@ -1023,12 +1045,6 @@ fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
     let (config, corpus, vocab, vocab_stats, meta, resume, output) = match &a.resume {
         Some(dir) => {
             let state: glove::GloveState = wembed::checkpoint::read(dir)?;
-            let meta: ResumeMeta = serde_json::from_value(state.meta.clone()).map_err(|e| {
-                wembed::Error::bad_file(
-                    wembed::checkpoint::path(dir),
-                    format!("corrupt checkpoint: {e}"),
-                )
-            })?;
             let stored = serde_json::to_value(&state.config)?;
             let wanted = serde_json::to_value(glove_config(&a))?;
             let fields = [
@@ -1042,10 +1058,9 @@ fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
                 ("threads", "threads"),
                 ("seed", "seed"),
             ];
-            let typed_input = (&a.input, a.min_count, a.max_vocab, &a.vocab);
-            resume_conflicts(m, dir, (&stored, &wanted), &fields, typed_input, &meta)?;
-            let corpus = Corpus::open(&meta.corpus, meta.corpus_options.clone())?;
-            let vocab = Vocab::load(&dir.join(model::VOCAB))?;
+            let flags = (&a.input, a.min_count, a.max_vocab, &a.vocab);
+            let (corpus, vocab, meta) =
+                reopen_input(m, dir, &state.meta, (&stored, &wanted), &fields, flags)?;
             if !quiet {
                 let mid: u64 = state.positions.iter().sum();
                 eprintln!(
@@ -1072,26 +1087,9 @@ fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
         }
         None => {
             let output = a.output.clone().expect("clap requires -o without --resume");
-            let corpus = a.input.open()?;
             let config = glove_config(&a);
-            let vocab_options = VocabOptions {
-                min_count: a.min_count,
-                max_vocab: a.max_vocab,
-                ..VocabOptions::default()
-            };
-            let (vocab, vocab_stats) = vocab_for_training(
-                &corpus,
-                a.vocab.as_deref(),
-                &vocab_options,
-                config.threads,
-                quiet,
-            )?;
-            let meta = ResumeMeta {
-                corpus: a.input.corpus.clone(),
-                corpus_options: corpus.options().clone(),
-                vocab_options,
-                vocab_file: a.vocab.clone(),
-            };
+            let flags = (&a.input, a.min_count, a.max_vocab, &a.vocab);
+            let (corpus, vocab, vocab_stats, meta) = fresh_input(flags, config.threads)?;
             (config, corpus, vocab, vocab_stats, meta, None, output)
         }
     };
@@ -1360,9 +1358,7 @@ fn run_lm_training(
 /// against the stored vocabulary), weights, optimizer moments and data order.
 fn lm_resume(a: &LmTrainArgs, m: &ArgMatches, dir: &std::path::Path) -> anyhow::Result<()> {
     let cfg_path = dir.join(lm::train::CONFIG_FILE);
-    let text = std::fs::read_to_string(&cfg_path).map_err(|e| wembed::Error::io(&cfg_path, e))?;
-    let stored: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| wembed::Error::bad_file(&cfg_path, format!("not JSON: {e}")))?;
+    let stored = lm::train::read_config(dir)?;
     let training = stored["training"].clone();
     let corrupt = |what: &str| wembed::Error::bad_file(&cfg_path, format!("no usable {what}"));
     let options: lm::TrainOptions =
@@ -1406,15 +1402,7 @@ fn lm_resume(a: &LmTrainArgs, m: &ArgMatches, dir: &std::path::Path) -> anyhow::
     for id in ["corpus", "valid", "holdout", "lowercase", "vocab_size"] {
         checks.push((id, &rec[id], &wanted_data[id]));
     }
-    for (id, was, now) in checks {
-        if typed(m, id) && was != now {
-            anyhow::bail!(
-                "--{} conflicts with the checkpoint in {} ({was} there); resume with the same settings",
-                id.replace('_', "-"),
-                dir.display()
-            );
-        }
-    }
+    refuse_conflicts(m, dir, checks)?;
     let device = lm::device();
     let model = lm::Lm::load(dir, &device)?;
     let resume = lm::train::read_resume(dir, &device)?;

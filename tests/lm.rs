@@ -468,30 +468,10 @@ fn killed_lm_run_resumes_to_the_same_result() {
     );
 
     let killed = p(&dir, "killed");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wembed"))
-        .args(args(&killed))
-        .stderr(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = std::time::Instant::now();
-    let step_at_kill = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the run ended ({status}) before a checkpoint past step 0 was seen");
-        }
-        let step = std::fs::read(killed.join("config.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v["training"]["step"].as_u64())
-            .unwrap_or(0);
-        if step >= 40 {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            break step;
-        }
-        assert!(start.elapsed() < std::time::Duration::from_secs(60));
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    };
+    let state = common::kill_when(&args(&killed), &killed.join("config.json"), |v| {
+        v["training"]["step"].as_u64() >= Some(40)
+    });
+    let step_at_kill = state["training"]["step"].as_u64().unwrap();
     assert!(step_at_kill < 400);
     let conflict = wembed(&[
         "lm",

@@ -3,10 +3,8 @@
 
 mod common;
 
-use common::{assert_one_line_error, p, tmp, wembed};
+use common::{assert_one_line_error, kill_when, p, tmp, wembed};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 fn json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
@@ -81,31 +79,10 @@ fn killed_run_resumes_to_the_same_words_and_quality() {
         "1",
     ];
     args.extend(settings);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wembed"))
-        .args(&args)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     let state_path = model.join("checkpoint.json");
-    let start = Instant::now();
-    let killed_state = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the run ended ({status}) before a mid-epoch checkpoint could be seen");
-        }
-        if let Ok(bytes) = std::fs::read(&state_path) {
-            let st: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-            if !st["positions"].as_array().unwrap().is_empty() {
-                child.kill().unwrap(); // SIGKILL: no handler runs, nothing is cleaned up
-                child.wait().unwrap();
-                break st;
-            }
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "no checkpoint within 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let killed_state = kill_when(&args, &state_path, |st| {
+        st["positions"].as_array().is_some_and(|p| !p.is_empty())
+    });
     assert!(
         !model.join("input.npy").exists(),
         "no final file before the run completes"
@@ -247,32 +224,9 @@ fn killed_glove_run_resumes_after_its_last_iteration() {
     let model = p(&d, "killed");
     let mut args = vec!["glove", c, "-o", model.to_str().unwrap()];
     args.extend(settings);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wembed"))
-        .args(&args)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     let state_path = model.join("checkpoint.json");
-    let start = Instant::now();
-    let iter_at_kill = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the run ended ({status}) before a checkpoint could be seen");
-        }
-        if let Ok(bytes) = std::fs::read(&state_path) {
-            let st: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-            let done = st["iter_done"].as_u64().unwrap();
-            if done >= 3 {
-                child.kill().unwrap();
-                child.wait().unwrap();
-                break done;
-            }
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "no checkpoint within 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let state = kill_when(&args, &state_path, |st| st["iter_done"].as_u64() >= Some(3));
+    let iter_at_kill = state["iter_done"].as_u64().unwrap();
     assert!(iter_at_kill < 15);
     assert!(model.join(".records.bin.partial").exists());
     assert!(!model.join("input.npy").exists());
@@ -327,47 +281,24 @@ fn glove_resumes_from_inside_an_iteration() {
     .status
     .success());
     let model = p(&d, "m");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wembed"))
-        .args([
-            "glove",
-            corpus.to_str().unwrap(),
-            "-o",
-            model.to_str().unwrap(),
-        ])
-        .args([
-            "--dim",
-            "50",
-            "--iter",
-            "3",
-            "--threads",
-            "2",
-            "--checkpoint-secs",
-            "1",
-            "-q",
-        ])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let state_path = model.join("checkpoint.json");
-    let start = Instant::now();
-    let state = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the run ended ({status}) before a mid-iteration checkpoint was seen");
-        }
-        if let Ok(bytes) = std::fs::read(&state_path) {
-            let st: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-            if st["positions"].as_array().is_some_and(|p| !p.is_empty()) {
-                child.kill().unwrap();
-                child.wait().unwrap();
-                break st;
-            }
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(90),
-            "no checkpoint within 90 s"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let args = [
+        "glove",
+        corpus.to_str().unwrap(),
+        "-o",
+        model.to_str().unwrap(),
+        "--dim",
+        "50",
+        "--iter",
+        "3",
+        "--threads",
+        "2",
+        "--checkpoint-secs",
+        "1",
+        "-q",
+    ];
+    let state = kill_when(&args, &model.join("checkpoint.json"), |st| {
+        st["positions"].as_array().is_some_and(|p| !p.is_empty())
+    });
     let done: u64 = state["positions"]
         .as_array()
         .unwrap()

@@ -30,6 +30,27 @@ pub const METRICS_FILE: &str = "metrics.csv";
 /// Metadata key of the training state inside `model.safetensors`.
 const STATE_KEY: &str = "wembed_train_state";
 
+/// Every variable of `varmap` with its name, in name order (HashMap order would make seeded
+/// initialisation and the optimiser groups vary from run to run).
+fn sorted_vars(varmap: &VarMap) -> Vec<(String, Var)> {
+    let mut vars: Vec<(String, Var)> = varmap
+        .data()
+        .lock()
+        .expect("varmap lock")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    vars
+}
+
+/// Reads a checkpoint folder's `config.json`.
+pub fn read_config(dir: &Path) -> Result<serde_json::Value> {
+    let path = dir.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    serde_json::from_str(&text).map_err(|e| Error::bad_file(&path, format!("not JSON: {e}")))
+}
+
 /// A model with its variables and vocabulary.
 pub struct Lm {
     pub varmap: VarMap,
@@ -53,14 +74,7 @@ impl Lm {
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
         let model = Transformer::new(cfg, vb)?;
         let mut r = rng(seed);
-        let mut vars: Vec<(String, Var)> = varmap
-            .data()
-            .lock()
-            .expect("varmap lock")
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        let vars = sorted_vars(&varmap);
         let residual_std = INIT_STD / (2.0 * cfg.layers.max(1) as f64).sqrt();
         for (name, var) in vars {
             let shape = var.shape().clone();
@@ -157,30 +171,23 @@ impl Lm {
     ) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let weights = dir.join(WEIGHTS_FILE);
-        let mut tensors: Vec<(String, Tensor)> = self
-            .varmap
-            .data()
-            .lock()
-            .expect("varmap lock")
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+        let mut tensors: Vec<(String, Tensor)> = sorted_vars(&self.varmap)
+            .into_iter()
+            .map(|(k, v)| (k, v.as_tensor().clone()))
             .collect();
         tensors.extend(more);
         tensors.sort_by(|a, b| a.0.cmp(&b.0));
         let mut buffers = Vec::with_capacity(tensors.len());
         for (name, t) in &tensors {
             let values: Vec<f32> = t.flatten_all()?.to_dtype(DType::F32)?.to_vec1()?;
-            buffers.push((
-                name.clone(),
-                t.dims().to_vec(),
-                bytemuck::cast_slice(&values).to_vec(),
-            ));
+            buffers.push((name.as_str(), t.dims().to_vec(), values));
         }
         let views = buffers
             .iter()
-            .map(|(n, shape, bytes)| {
+            .map(|(n, shape, values)| {
+                let bytes: &[u8] = bytemuck::cast_slice(values);
                 safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
-                    .map(|v| (n.as_str(), v))
+                    .map(|v| (*n, v))
                     .map_err(|e| Error::bad_file(&weights, e.to_string()))
             })
             .collect::<Result<Vec<_>>>()?;
@@ -211,9 +218,7 @@ impl Lm {
     /// Reads a checkpoint folder written by `save`.
     pub fn load(dir: &Path, device: &Device) -> Result<Lm> {
         let config_path = dir.join(CONFIG_FILE);
-        let text = std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;
-        let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| Error::bad_file(&config_path, format!("not JSON: {e}")))?;
+        let value = read_config(dir)?;
         let cfg: Config = serde_json::from_value(value["model"].clone())
             .map_err(|e| Error::bad_file(&config_path, format!("bad model config: {e}")))?;
         let vocab = Vocab::load(&dir.join(VOCAB_FILE))?;
@@ -456,15 +461,7 @@ pub fn train(
         )));
     }
     let (mut embed, mut decay, mut plain) = (Vec::new(), Vec::new(), Vec::new());
-    let mut named: Vec<(String, Var)> = lm
-        .varmap
-        .data()
-        .lock()
-        .expect("varmap lock")
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    named.sort_by(|a, b| a.0.cmp(&b.0));
+    let named = sorted_vars(&lm.varmap);
     for (name, var) in &named {
         let entry = (name.clone(), var.clone());
         if name == TOKEN_EMBEDDING {

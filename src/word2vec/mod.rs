@@ -350,7 +350,7 @@ fn train_inner(
             }
             save(&state(epoch, positions, words))
         };
-        let every = if checkpointed && corpus.resumable() {
+        let every = if checkpointed && corpus.seekable() {
             ck.every
         } else {
             None

@@ -123,3 +123,41 @@ pub fn wembed_stdin(args: &[&str], input: &[u8]) -> Output {
     writer.join().unwrap();
     out
 }
+
+/// Runs wembed with `args` and SIGKILLs it as soon as the JSON file `watch` exists and `ready`
+/// holds for it, as a crash would stop it; returns that JSON. Panics if the run ends first.
+pub fn kill_when<S: AsRef<std::ffi::OsStr>>(
+    args: &[S],
+    watch: &Path,
+    ready: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wembed"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run wembed");
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "the run ended ({status}) before {} was ready",
+                watch.display()
+            );
+        }
+        let seen = std::fs::read(watch)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+        if let Some(v) = seen.filter(|v| ready(v)) {
+            child.kill().unwrap(); // SIGKILL: no handler runs, nothing is cleaned up
+            child.wait().unwrap();
+            return v;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(90),
+            "{} not ready within 90 s",
+            watch.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}

@@ -6,7 +6,7 @@
 const LANES: usize = 8;
 
 /// Σ a[i]·b[i]. Panics in debug builds if the lengths differ.
-#[inline]
+#[inline(always)]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     debug_assert_eq!(a.len(), b.len());
     let n = a.len().min(b.len());
@@ -28,7 +28,7 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// y += a·x.
-#[inline]
+#[inline(always)]
 pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
     debug_assert_eq!(x.len(), y.len());
     for (yi, xi) in y.iter_mut().zip(x) {
@@ -37,7 +37,7 @@ pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
 }
 
 /// x *= a.
-#[inline]
+#[inline(always)]
 pub fn scale(a: f32, x: &mut [f32]) {
     for xi in x {
         *xi *= a;
@@ -75,7 +75,7 @@ impl Default for Sigmoid {
 
 impl Sigmoid {
     /// σ(x), clamped to σ(±MAX_EXP) outside the table.
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, x: f32) -> f32 {
         if x >= MAX_EXP {
             self.table[TABLE_SIZE]

@@ -362,6 +362,10 @@ struct TrainArgs {
     /// CBOW: sum the context vectors instead of averaging them (word2vec -cbow 1 with the mean off).
     #[arg(long)]
     cbow_sum: bool,
+    /// Skip-gram: draw negatives per (context, centre) pair as word2vec C does, instead of once
+    /// per centre word shared by its whole window (faster, same quality on our benchmark).
+    #[arg(long)]
+    pair_negatives: bool,
     /// Seed of the initialisation and sampling (one thread is then bit-reproducible).
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -612,6 +616,7 @@ fn word2vec_config(a: &TrainArgs, arch: Architecture) -> Word2VecConfig {
     config.epochs = a.epochs;
     config.lr = a.lr.unwrap_or(config.lr);
     config.cbow_mean = !a.cbow_sum;
+    config.shared_negatives = !a.pair_negatives;
     config.threads = a.input.threads.max(1);
     config.seed = a.seed;
     config
@@ -655,6 +660,7 @@ fn resume_word2vec(
         ("epochs", "epochs"),
         ("lr", "lr"),
         ("cbow_sum", "cbow_mean"),
+        ("pair_negatives", "shared_negatives"),
         ("threads", "threads"),
         ("seed", "seed"),
     ];

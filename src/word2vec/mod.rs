@@ -52,6 +52,11 @@ pub struct Word2VecConfig {
     pub lr: f32,
     /// CBOW averages the context vectors (otherwise sums them).
     pub cbow_mean: bool,
+    /// Skip-gram: one draw of negatives per centre word, shared by all its context words (Ji et
+    /// al. 2016), instead of one draw per (context, centre) pair as word2vec C does. Fewer draws and
+    /// fewer rows to fetch per window; off gives the C tool's exact update order.
+    #[serde(default)]
+    pub shared_negatives: bool,
     pub threads: usize,
     pub seed: u64,
 }
@@ -73,6 +78,7 @@ impl Word2VecConfig {
                 Architecture::Cbow => 0.05,
             },
             cbow_mean: true,
+            shared_negatives: true,
             threads: crate::default_threads(),
             seed: 1,
         }
@@ -438,6 +444,12 @@ struct Worker<'a> {
     s: &'a Shared<'a>,
     rng: FastRng,
     ids: Vec<u32>,
+    /// Skip-gram window batch: context ids, target ids (centre then negatives), the gradients of
+    /// their logits (contexts × targets) and of the context rows (contexts × dim).
+    ctx: Vec<u32>,
+    targets: Vec<u32>,
+    grads: Vec<f32>,
+    ctx_grads: Vec<f32>,
     neu1: Vec<f32>,
     neu1e: Vec<f32>,
     unreported: u64,
@@ -454,6 +466,10 @@ impl<'a> Worker<'a> {
             s,
             rng: rng(seed),
             ids: Vec::with_capacity(1024),
+            ctx: Vec::with_capacity(2 * s.config.window),
+            targets: Vec::with_capacity(1 + s.config.negative),
+            grads: Vec::with_capacity(2 * s.config.window * (1 + s.config.negative)),
+            ctx_grads: vec![0.0; 2 * s.config.window * dim],
             neu1: vec![0.0; dim],
             neu1e: vec![0.0; dim],
             unreported: 0,
@@ -480,7 +496,7 @@ impl<'a> Worker<'a> {
 
     /// One (input row, target word) update: the hierarchical-softmax path of `target` and/or
     /// `negative` draws, accumulating the input row's gradient in `neu1e`.
-    #[inline]
+    #[inline(always)]
     fn update_output(&mut self, h: &[f32], target: u32) {
         let s = self.s;
         let lr = self.lr;
@@ -517,8 +533,74 @@ impl<'a> Worker<'a> {
         }
     }
 
+    /// Skip-gram with shared negatives: for one centre word the window is a small dense problem,
+    /// contexts × (centre + negatives) logits, and every gradient is computed from the rows as they
+    /// were before the window's updates (as a mini-batch; word2vec C does the same per pair).
+    #[inline(always)]
+    fn skipgram_shared(&mut self) {
+        let s = self.s;
+        let (Some(neg), Some(out)) = (&s.negatives, &s.output) else {
+            return;
+        };
+        let (dim, lr) = (s.config.dim, self.lr);
+        let n = self.ids.len();
+        for pos in 0..n {
+            let b = effective_window(&mut self.rng, s.config.window);
+            let centre = self.ids[pos];
+            self.ctx.clear();
+            for c in pos.saturating_sub(b)..(pos + b + 1).min(n) {
+                if c != pos {
+                    self.ctx.push(self.ids[c]);
+                }
+            }
+            if self.ctx.is_empty() {
+                continue;
+            }
+            self.targets.clear();
+            self.targets.push(centre);
+            for _ in 0..s.config.negative {
+                let mut w = neg.sample(&mut self.rng) as u32;
+                while w == centre {
+                    w = neg.sample(&mut self.rng) as u32;
+                }
+                self.targets.push(w);
+            }
+            let k = self.targets.len();
+            self.grads.clear();
+            for &c in &self.ctx {
+                let h = s.input.row(c as usize);
+                for (j, &t) in self.targets.iter().enumerate() {
+                    let f = kernels::dot(h, out.row(t as usize));
+                    let label = if j == 0 { 1.0 } else { 0.0 };
+                    self.grads.push((label - s.sigmoid.get(f)) * lr);
+                }
+            }
+            let m = self.ctx.len();
+            let ctx_grads = &mut self.ctx_grads[..m * dim];
+            ctx_grads.fill(0.0);
+            for (i, e) in ctx_grads.chunks_exact_mut(dim).enumerate() {
+                for (j, &t) in self.targets.iter().enumerate() {
+                    kernels::axpy(self.grads[i * k + j], out.row(t as usize), e);
+                }
+            }
+            for (j, &t) in self.targets.iter().enumerate() {
+                let o = out.row_mut(t as usize);
+                for (i, &c) in self.ctx.iter().enumerate() {
+                    kernels::axpy(self.grads[i * k + j], s.input.row(c as usize), o);
+                }
+            }
+            for (&c, e) in self.ctx.iter().zip(ctx_grads.chunks_exact(dim)) {
+                kernels::axpy(1.0, e, s.input.row_mut(c as usize));
+            }
+        }
+    }
+
+    #[inline(always)]
     fn skipgram(&mut self) {
         let s = self.s;
+        if s.config.shared_negatives && s.huffman.is_none() {
+            return self.skipgram_shared();
+        }
         let n = self.ids.len();
         for pos in 0..n {
             let b = effective_window(&mut self.rng, s.config.window);
@@ -536,6 +618,7 @@ impl<'a> Worker<'a> {
         }
     }
 
+    #[inline(always)]
     fn cbow(&mut self) {
         let s = self.s;
         let n = self.ids.len();
@@ -568,6 +651,16 @@ impl<'a> Worker<'a> {
     }
 }
 
+/// The hot loop of one sentence, compiled once per instruction set and picked at run time, so the
+/// kernels inlined into it use AVX2 where the CPU has it while the binary still runs everywhere.
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
+fn train_sentence<'a>(w: &mut Worker<'a>) {
+    match w.s.config.architecture {
+        Architecture::SkipGram => w.skipgram(),
+        Architecture::Cbow => w.cbow(),
+    }
+}
+
 impl SentenceSink for Worker<'_> {
     fn sentence(&mut self, tokens: &[&str]) {
         let s = self.s;
@@ -584,10 +677,7 @@ impl SentenceSink for Worker<'_> {
         if self.unreported >= REPORT_EVERY {
             self.refresh();
         }
-        match s.config.architecture {
-            Architecture::SkipGram => self.skipgram(),
-            Architecture::Cbow => self.cbow(),
-        }
+        train_sentence(self);
     }
 
     fn line_end(&mut self, next: u64) {

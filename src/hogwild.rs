@@ -84,6 +84,23 @@ impl<'a> SharedMatrix<'a> {
         unsafe { std::slice::from_raw_parts(self.ptr.add(i * self.cols), self.cols) }
     }
 
+    /// Asks the CPU to start loading row `i` into cache, so that a row chosen at random (a
+    /// negative sample) arrives while other work is done instead of stalling the loop that uses it.
+    /// Only a hint: out-of-range rows and other architectures do nothing.
+    #[inline(always)]
+    pub fn prefetch(&self, i: usize) {
+        #[cfg(target_arch = "x86_64")]
+        if i < self.rows {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            // 16 f32 per 64-byte cache line.
+            for k in (0..self.cols).step_by(16) {
+                // SAFETY: `i < rows` and `k < cols`, so the address lies inside the borrowed buffer;
+                // a prefetch never faults and changes no memory, only what the cache holds.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(self.ptr.add(i * self.cols + k) as *const i8) };
+            }
+        }
+    }
+
     /// Row `i` for updating in place. Panics when `i` is out of range.
     #[inline]
     #[allow(clippy::mut_from_ref)]

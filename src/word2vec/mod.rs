@@ -448,6 +448,8 @@ struct Worker<'a> {
     /// their logits (contexts × targets) and of the context rows (contexts × dim).
     ctx: Vec<u32>,
     targets: Vec<u32>,
+    /// The next window's targets, drawn one window early so their rows are in cache when needed.
+    ahead: Vec<u32>,
     grads: Vec<f32>,
     ctx_grads: Vec<f32>,
     neu1: Vec<f32>,
@@ -468,6 +470,7 @@ impl<'a> Worker<'a> {
             ids: Vec::with_capacity(1024),
             ctx: Vec::with_capacity(2 * s.config.window),
             targets: Vec::with_capacity(1 + s.config.negative),
+            ahead: Vec::with_capacity(1 + s.config.negative),
             grads: Vec::with_capacity(2 * s.config.window * (1 + s.config.negative)),
             ctx_grads: vec![0.0; 2 * s.config.window * dim],
             neu1: vec![0.0; dim],
@@ -495,7 +498,8 @@ impl<'a> Worker<'a> {
     }
 
     /// One (input row, target word) update: the hierarchical-softmax path of `target` and/or
-    /// `negative` draws, accumulating the input row's gradient in `neu1e`.
+    /// the negatives `prepare_targets` drew for it, accumulating the input row's gradient in
+    /// `neu1e`.
     #[inline(always)]
     fn update_output(&mut self, h: &[f32], target: u32) {
         let s = self.s;
@@ -513,23 +517,24 @@ impl<'a> Worker<'a> {
                 kernels::axpy(g, h, row);
             }
         }
-        if let (Some(neg), Some(out)) = (&s.negatives, &s.output) {
-            for d in 0..=s.config.negative {
-                let (word, label) = if d == 0 {
-                    (target, 1.0)
-                } else {
-                    let mut w = neg.sample(&mut self.rng) as u32;
-                    while w == target {
-                        w = neg.sample(&mut self.rng) as u32;
-                    }
-                    (w, 0.0)
-                };
+        if let Some(out) = &s.output {
+            for (d, &word) in self.targets.iter().enumerate() {
+                let label = if d == 0 { 1.0 } else { 0.0 };
                 let row = out.row_mut(word as usize);
                 let f = kernels::dot(h, row);
                 let g = (label - s.sigmoid.get(f)) * lr;
                 kernels::axpy(g, row, &mut self.neu1e);
                 kernels::axpy(g, h, row);
             }
+        }
+    }
+
+    /// Draws the negatives of `target` (when negative sampling is on) ahead of their use.
+    #[inline(always)]
+    fn prepare_targets(&mut self, target: u32) {
+        let s = self.s;
+        if let (Some(neg), Some(out)) = (&s.negatives, &s.output) {
+            self.draw_targets(neg, out, target);
         }
     }
 
@@ -547,6 +552,9 @@ impl<'a> Worker<'a> {
         for pos in 0..n {
             let b = effective_window(&mut self.rng, s.config.window);
             let centre = self.ids[pos];
+            if pos + 1 < n {
+                out.prefetch(self.ids[pos + 1] as usize);
+            }
             self.ctx.clear();
             for c in pos.saturating_sub(b)..(pos + b + 1).min(n) {
                 if c != pos {
@@ -556,14 +564,17 @@ impl<'a> Worker<'a> {
             if self.ctx.is_empty() {
                 continue;
             }
-            self.targets.clear();
-            self.targets.push(centre);
-            for _ in 0..s.config.negative {
-                let mut w = neg.sample(&mut self.rng) as u32;
-                while w == centre {
-                    w = neg.sample(&mut self.rng) as u32;
-                }
-                self.targets.push(w);
+            // This window's negatives were drawn (and prefetched) one window ahead.
+            if pos == 0 {
+                self.draw_targets(neg, out, centre);
+            } else {
+                std::mem::swap(&mut self.targets, &mut self.ahead);
+                self.targets[0] = centre;
+            }
+            if pos + 1 < n {
+                std::mem::swap(&mut self.targets, &mut self.ahead);
+                self.draw_targets(neg, out, self.ids[pos + 1]);
+                std::mem::swap(&mut self.targets, &mut self.ahead);
             }
             let k = self.targets.len();
             self.grads.clear();
@@ -595,6 +606,21 @@ impl<'a> Worker<'a> {
         }
     }
 
+    /// The centre word, then `negative` draws that are never the centre, each prefetched.
+    #[inline(always)]
+    fn draw_targets(&mut self, neg: &AliasTable, out: &SharedMatrix, centre: u32) {
+        self.targets.clear();
+        self.targets.push(centre);
+        for _ in 0..self.s.config.negative {
+            let mut w = neg.sample(&mut self.rng) as u32;
+            while w == centre {
+                w = neg.sample(&mut self.rng) as u32;
+            }
+            out.prefetch(w as usize);
+            self.targets.push(w);
+        }
+    }
+
     #[inline(always)]
     fn skipgram(&mut self) {
         let s = self.s;
@@ -610,6 +636,7 @@ impl<'a> Worker<'a> {
                     continue;
                 }
                 let context = self.ids[c] as usize;
+                self.prepare_targets(centre);
                 self.neu1e.fill(0.0);
                 let h = s.input.row_mut(context);
                 self.update_output(h, centre);
@@ -625,6 +652,8 @@ impl<'a> Worker<'a> {
         for pos in 0..n {
             let b = effective_window(&mut self.rng, s.config.window);
             let (lo, hi) = (pos.saturating_sub(b), (pos + b + 1).min(n));
+            // Drawn first so that the rows load while the context is summed.
+            self.prepare_targets(self.ids[pos]);
             let mut neu1 = std::mem::take(&mut self.neu1);
             neu1.fill(0.0);
             let mut cw = 0;

@@ -96,7 +96,9 @@ impl<'a> SharedMatrix<'a> {
             for k in (0..self.cols).step_by(16) {
                 // SAFETY: `i < rows` and `k < cols`, so the address lies inside the borrowed buffer;
                 // a prefetch never faults and changes no memory, only what the cache holds.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(self.ptr.add(i * self.cols + k) as *const i8) };
+                unsafe {
+                    _mm_prefetch::<_MM_HINT_T0>(self.ptr.add(i * self.cols + k) as *const i8)
+                };
             }
         }
     }

@@ -550,6 +550,10 @@ fn train_records(
     Ok(costs)
 }
 
+/// How many records ahead `update` prefetches rows: enough to cover a memory latency with the
+/// work of the records in between, few enough that the lines are still in cache when used.
+const PREFETCH_AHEAD: usize = 4;
+
 struct Mats<'a> {
     w: SharedMatrix<'a>,
     wt: SharedMatrix<'a>,
@@ -575,7 +579,15 @@ fn update<'a>(
     let mut cost = 0.0;
     let clip = c.grad_clip as f32;
     let lr = c.lr as f32;
-    for rec in recs {
+    for (k, rec) in recs.iter().enumerate() {
+        // Shuffled records touch rows at random: start loading a later record's rows now.
+        if let Some(ahead) = recs.get(k + PREFETCH_AHEAD) {
+            let (i, j) = (ahead.i as usize, ahead.j as usize);
+            m.w.prefetch(i);
+            m.gw.prefetch(i);
+            m.wt.prefetch(j);
+            m.gwt.prefetch(j);
+        }
         let (i, j) = (rec.i as usize, rec.j as usize);
         let wi = m.w.row_mut(i);
         let wj = m.wt.row_mut(j);

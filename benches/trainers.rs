@@ -1,7 +1,8 @@
-//! Training throughput of the word2vec hot loops, one thread, one epoch: the number to move when
-//! changing kernels, sampling or the window batching.
+//! Training throughput of the hot loops, one thread: word2vec (one epoch) and GloVe (counting,
+//! shuffle and three iterations). The numbers to move when changing kernels, sampling, prefetching
+//! or the window batching.
 //!
-//! cargo bench --bench word2vec
+//! cargo bench --bench trainers
 //!
 //! The corpus is the first 2M tokens of `../shared/corpora/mixed-en.txt.gz` (set
 //! `WEMBED_BENCH_CORPUS` to use another file), so the matrices have a real vocabulary's size and
@@ -11,6 +12,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use wembed::corpus::{Corpus, CorpusOptions};
+use wembed::glove::{self, GloveCheckpointing, GloveConfig, Progresses};
 use wembed::progress::Progress;
 use wembed::synth::{Language, SynthOptions};
 use wembed::vocab::{Vocab, VocabOptions};
@@ -73,6 +75,35 @@ fn training(c: &mut Criterion) {
             })
         });
     }
+    g.finish();
+
+    let mut g = c.benchmark_group("glove_1thread");
+    g.throughput(Throughput::Elements(vocab.total()));
+    g.sample_size(10);
+    let config = GloveConfig {
+        iter: 3,
+        x_max: 10.0,
+        threads: 1,
+        ..GloveConfig::default()
+    };
+    let out = dir.path().join("glove");
+    g.bench_function("count_shuffle_3iter", |b| {
+        b.iter(|| {
+            glove::train(
+                &corpus,
+                &vocab,
+                &config,
+                &out,
+                &Progresses {
+                    count: &Progress::hidden(),
+                    train: &|_| Progress::hidden(),
+                    note: &|_| {},
+                },
+                &GloveCheckpointing::default(),
+            )
+            .unwrap()
+        })
+    });
     g.finish();
 }
 

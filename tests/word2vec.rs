@@ -189,6 +189,14 @@ fn cbow_and_hierarchical_softmax_learn_too() {
         Architecture::SkipGram,
     );
     assert!(hs > 0.20, "skip-gram hs {hs}");
+    // word2vec C's per-pair negatives, the path the default (shared per window) replaced.
+    let pair = synth_accuracy(
+        23,
+        1_000_000,
+        |c| c.shared_negatives = false,
+        Architecture::SkipGram,
+    );
+    assert!(pair > 0.25, "skip-gram with per-pair negatives {pair}");
 }
 
 #[test]

@@ -184,3 +184,42 @@ where
     })?;
     Ok(true)
 }
+
+/// A scratch folder `.KIND-PID` inside `parent`, removed when dropped (on success, on error and on
+/// unwinding); Ctrl-C is handled by the cleanup registry above.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(parent: &Path, kind: &str) -> Result<TempDir> {
+        let p = parent.join(format!(".{kind}-{}", std::process::id()));
+        std::fs::create_dir_all(&p).map_err(|e| Error::io(&p, e))?;
+        register_cleanup(&p);
+        Ok(TempDir(p))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+        unregister_cleanup(&self.0);
+    }
+}
+
+/// A killed run cannot remove its `.KIND-PID` folders; the run that resumes in the same model
+/// folder does.
+pub fn remove_stale_temp_dirs(dir: &Path, kind: &str) {
+    let prefix = format!(".{kind}-");
+    let own = format!("{prefix}{}", std::process::id());
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&prefix) && name != own {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+}

@@ -366,6 +366,10 @@ struct TrainArgs {
     /// per centre word shared by its whole window (faster, same quality on our benchmark).
     #[arg(long)]
     pair_negatives: bool,
+    /// Decode and hash the text in every epoch instead of keeping it as word ids after the first
+    /// (which takes 4 bytes per token in a scratch folder of the model folder); same vectors.
+    #[arg(long)]
+    reread_text: bool,
     /// Seed of the initialisation and sampling (one thread is then bit-reproducible).
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -617,6 +621,7 @@ fn word2vec_config(a: &TrainArgs, arch: Architecture) -> Word2VecConfig {
     config.lr = a.lr.unwrap_or(config.lr);
     config.cbow_mean = !a.cbow_sum;
     config.shared_negatives = !a.pair_negatives;
+    config.pretokenize = !a.reread_text;
     config.threads = a.input.threads.max(1);
     config.seed = a.seed;
     config
@@ -661,6 +666,7 @@ fn resume_word2vec(
         ("lr", "lr"),
         ("cbow_sum", "cbow_mean"),
         ("pair_negatives", "shared_negatives"),
+        ("reread_text", "pretokenize"),
         ("threads", "threads"),
         ("seed", "seed"),
     ];

@@ -44,9 +44,12 @@ fn killed_run_resumes_to_the_same_words_and_quality() {
         questions.to_str().unwrap(),
     ]);
     assert!(out.status.success());
+    // 15 negatives make each epoch last long enough (over a second) for a mid-epoch checkpoint.
     let settings = [
         "--dim",
         "32",
+        "--negative",
+        "15",
         "--epochs",
         "6",
         "--threads",
@@ -286,8 +289,9 @@ fn glove_resumes_from_inside_an_iteration() {
         corpus.to_str().unwrap(),
         "-o",
         model.to_str().unwrap(),
+        // Wide enough that one iteration outlasts the one-second checkpoint interval.
         "--dim",
-        "50",
+        "200",
         "--iter",
         "3",
         "--threads",

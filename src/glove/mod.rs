@@ -10,7 +10,7 @@
 pub mod cooccur;
 pub mod shuffle;
 
-use crate::atomic::{partial_path, unregister_cleanup, TempPath};
+use crate::atomic::{partial_path, remove_stale_temp_dirs, unregister_cleanup, TempDir, TempPath};
 use crate::checkpoint;
 use crate::corpus::Corpus;
 use crate::error::{Error, Result};
@@ -22,7 +22,7 @@ use crate::store::MatrixFile;
 use crate::vocab::Vocab;
 use rand::Rng;
 use shuffle::Record;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -75,26 +75,6 @@ pub struct GloveStats {
     pub spilled_runs: usize,
     pub cost: Vec<f64>,
     pub stages: Vec<Stage>,
-}
-
-/// A temporary folder removed when dropped (on success, on error and on unwinding); Ctrl-C is
-/// handled by the cleanup registry in `atomic`.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(parent: &Path) -> Result<TempDir> {
-        let p = parent.join(format!(".glove-tmp-{}", std::process::id()));
-        std::fs::create_dir_all(&p).map_err(|e| Error::io(&p, e))?;
-        crate::atomic::register_cleanup(&p);
-        Ok(TempDir(p))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-        crate::atomic::unregister_cleanup(&self.0);
-    }
 }
 
 /// Resets the kernel's peak-RSS mark so the next reading covers one stage (Linux; elsewhere a no-op).
@@ -213,7 +193,7 @@ fn train_inner(
                 "the checkpoint was made with other settings or another vocabulary".into(),
             ));
         }
-        remove_stale_temp_dirs(dir);
+        remove_stale_temp_dirs(dir, TMP_KIND);
         let t = Instant::now();
         reset_peak();
         let shuf = partial_path(&dir.join("records.bin"));
@@ -244,7 +224,7 @@ fn train_inner(
             }],
         });
     }
-    let tmp = TempDir::new(dir)?;
+    let tmp = TempDir::new(dir, TMP_KIND)?;
     let mut stages = Vec::new();
     let mut stage = |name: &str, start: Instant| {
         stages.push(Stage {
@@ -263,7 +243,7 @@ fn train_inner(
         config.window,
         config.memory,
         config.threads,
-        &tmp.0,
+        tmp.path(),
         progress.count,
     )?;
     progress.count.finish();
@@ -271,12 +251,12 @@ fn train_inner(
     stage("count", t);
 
     let t = Instant::now();
-    let shuf = tmp.0.join("shuffled.bin");
+    let shuf = tmp.path().join("shuffled.bin");
     let records = shuffle::shuffle(
         cooc,
         (config.x_max, config.alpha),
         config.memory,
-        &tmp.0,
+        tmp.path(),
         config.seed,
         &shuf,
     )?;
@@ -334,19 +314,6 @@ fn train_inner(
         cost,
         stages,
     })
-}
-
-/// A killed run cannot remove its `.glove-tmp-PID` folder; the run that resumes it does.
-fn remove_stale_temp_dirs(dir: &Path) {
-    let own = format!(".glove-tmp-{}", std::process::id());
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".glove-tmp-") && name != own {
-                let _ = std::fs::remove_dir_all(e.path());
-            }
-        }
-    }
 }
 
 /// Removes what a finished checkpointed run no longer needs: the records and the state.
@@ -553,6 +520,9 @@ fn train_records(
 /// How many records ahead `update` prefetches rows: enough to cover a memory latency with the
 /// work of the records in between, few enough that the lines are still in cache when used.
 const PREFETCH_AHEAD: usize = 4;
+
+/// The scratch folder of counting and shuffling: `.glove-tmp-PID` in the model folder.
+const TMP_KIND: &str = "glove-tmp";
 
 struct Mats<'a> {
     w: SharedMatrix<'a>,

@@ -6,10 +6,11 @@
 //! decay over all epochs' words, input rows uniform in ±0.5/dim and output rows zero.
 
 mod huffman;
+mod tokens;
 
 pub use huffman::Huffman;
 
-use crate::atomic::{partial_path, unregister_cleanup};
+use crate::atomic::{partial_path, remove_stale_temp_dirs, unregister_cleanup, TempDir};
 use crate::checkpoint;
 use crate::corpus::{Corpus, SentenceSink};
 use crate::error::{Error, Result};
@@ -57,6 +58,12 @@ pub struct Word2VecConfig {
     /// fewer rows to fetch per window; off gives the C tool's exact update order.
     #[serde(default)]
     pub shared_negatives: bool,
+    /// Keep the corpus as word ids after the first full epoch (in a scratch folder in the model
+    /// folder, 4 bytes per token plus 12 per line) and replay them in the later epochs, instead of
+    /// decoding and hashing the text every epoch. The same words in the same order, so the same
+    /// vectors; off trades the speed for the disk space.
+    #[serde(default = "yes")]
+    pub pretokenize: bool,
     pub threads: usize,
     pub seed: u64,
 }
@@ -79,6 +86,7 @@ impl Word2VecConfig {
             },
             cbow_mean: true,
             shared_negatives: true,
+            pretokenize: true,
             threads: crate::default_threads(),
             seed: 1,
         }
@@ -106,6 +114,10 @@ impl Word2VecConfig {
         }
         Ok(())
     }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The learning rate after `done` of `total` words: linear decay, floored at lr·1e-4.
@@ -207,6 +219,32 @@ pub fn train(
         }
     }
     result
+}
+
+/// The scratch folder of the recorded ids: `.word2vec-ids-PID` in the model folder.
+const IDS_KIND: &str = "word2vec-ids";
+
+/// Runs one epoch from the recorded ids: thread t replays what thread t recorded.
+fn replay_parallel<'a, F>(dir: &Path, threads: usize, make: F) -> Result<Vec<Worker<'a>>>
+where
+    F: Fn(usize) -> Worker<'a> + Sync,
+{
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let make = &make;
+                scope.spawn(move || -> Result<Worker<'a>> {
+                    let mut w = make(t);
+                    tokens::replay(&tokens::thread_file(dir, t), &mut w)?;
+                    Ok(w)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 const MATRICES: [&str; 3] = ["input.npy", "output.npy", "hs-nodes.npy"];
@@ -330,6 +368,16 @@ fn train_inner(
         }
         Ok(())
     };
+    // Only a corpus read more than once needs its ids kept.
+    remove_stale_temp_dirs(dir, IDS_KIND);
+    let mut id_dir = match config.pretokenize
+        && config.epochs - first_epoch > 1
+        && vocab.len() < tokens::MAX_WORDS
+    {
+        true => Some(TempDir::new(dir, IDS_KIND)?),
+        false => None,
+    };
+    let mut ids_ready = false;
     for epoch in first_epoch..config.epochs {
         let resume: Option<&[u64]> = match &ck.resume {
             Some(s) if epoch == s.epoch && !s.positions.is_empty() => Some(&s.positions),
@@ -361,24 +409,55 @@ fn train_inner(
         } else {
             None
         };
-        let (read, saved) = checkpoint::periodically(every, snapshot, || {
-            corpus.for_each_parallel_from(threads, &Progress::hidden(), resume, |t| {
-                let position = resume.map_or(0, |r| r.get(t).copied().unwrap_or(0));
-                let mut w = Worker::new(
-                    &shared,
-                    config.seed
-                        ^ ((epoch as u64) << 40)
-                        ^ ((t as u64 + 1) * 0x9E37_79B9_7F4A_7C15)
-                        ^ position.rotate_left(17),
-                );
-                w.mark = Some(&marks[t]);
-                w
-            })
+        let make = |t: usize| {
+            let position = resume.map_or(0, |r| r.get(t).copied().unwrap_or(0));
+            let mut w = Worker::new(
+                &shared,
+                config.seed
+                    ^ ((epoch as u64) << 40)
+                    ^ ((t as u64 + 1) * 0x9E37_79B9_7F4A_7C15)
+                    ^ position.rotate_left(17),
+            );
+            w.mark = Some(&marks[t]);
+            w
+        };
+        // Replay the ids once a whole epoch has recorded them; record them in the first epoch
+        // that reads the whole text (a resumed epoch starts part-way).
+        let record = match (&id_dir, ids_ready, resume) {
+            (Some(d), false, None) => Some(d.path()),
+            _ => None,
+        };
+        let (read, saved) = checkpoint::periodically(every, snapshot, || match &id_dir {
+            Some(d) if ids_ready => replay_parallel(d.path(), threads, make),
+            _ => corpus
+                .for_each_parallel_from(threads, &Progress::hidden(), resume, |t| {
+                    let mut w = make(t);
+                    w.writer =
+                        record.map(|d| tokens::TokenWriter::create(tokens::thread_file(d, t)));
+                    w
+                })
+                .map(|(workers, _)| workers),
         });
-        let (workers, _) = read?;
+        let workers = read?;
         saved?;
-        for w in workers {
+        let mut recorded = record.is_some();
+        for mut w in workers {
             w.report();
+            if let Some(writer) = w.writer.take() {
+                if let Err(e) = writer.finish() {
+                    if recorded {
+                        progress.note(&format!(
+                            "wembed: keeping the corpus as word ids failed ({e}); later epochs read the text"
+                        ));
+                    }
+                    recorded = false;
+                }
+            }
+        }
+        if recorded {
+            ids_ready = true;
+        } else if record.is_some() {
+            id_dir = None;
         }
         if checkpointed && epoch + 1 < config.epochs {
             save(&state(
@@ -443,7 +522,11 @@ const REPORT_EVERY: u64 = 10_000;
 struct Worker<'a> {
     s: &'a Shared<'a>,
     rng: FastRng,
+    /// The sentence's in-vocabulary ids, then (`ids`) those that survive subsampling.
+    all: Vec<u32>,
     ids: Vec<u32>,
+    /// Where the first full epoch records the ids for the later ones.
+    writer: Option<tokens::TokenWriter>,
     /// Skip-gram window batch: context ids, target ids (centre then negatives), the gradients of
     /// their logits (contexts × targets) and of the context rows (contexts × dim).
     ctx: Vec<u32>,
@@ -467,7 +550,9 @@ impl<'a> Worker<'a> {
         Worker {
             s,
             rng: rng(seed),
+            all: Vec::with_capacity(1024),
             ids: Vec::with_capacity(1024),
+            writer: None,
             ctx: Vec::with_capacity(2 * s.config.window),
             targets: Vec::with_capacity(1 + s.config.negative),
             ahead: Vec::with_capacity(1 + s.config.negative),
@@ -690,17 +775,16 @@ fn train_sentence<'a>(w: &mut Worker<'a>) {
     }
 }
 
-impl SentenceSink for Worker<'_> {
-    fn sentence(&mut self, tokens: &[&str]) {
+impl Worker<'_> {
+    /// Subsamples one sentence of in-vocabulary ids and trains on it.
+    fn learn(&mut self, words: &[u32]) {
         let s = self.s;
         self.ids.clear();
-        for t in tokens {
-            if let Some(id) = s.vocab.id(t) {
-                self.unreported += 1;
-                self.epoch_words += 1;
-                if s.keep[id as usize] > (self.rng.next_u32() as u64) {
-                    self.ids.push(id);
-                }
+        for &id in words {
+            self.unreported += 1;
+            self.epoch_words += 1;
+            if s.keep[id as usize] > (self.rng.next_u32() as u64) {
+                self.ids.push(id);
             }
         }
         if self.unreported >= REPORT_EVERY {
@@ -709,9 +793,40 @@ impl SentenceSink for Worker<'_> {
         train_sentence(self);
     }
 
-    fn line_end(&mut self, next: u64) {
+    fn mark(&mut self, next: u64) {
         if let Some(m) = self.mark {
             *m.lock().expect("position lock") = (next, self.epoch_words);
         }
+    }
+}
+
+impl SentenceSink for Worker<'_> {
+    fn sentence(&mut self, tokens: &[&str]) {
+        let vocab = self.s.vocab;
+        let mut all = std::mem::take(&mut self.all);
+        all.clear();
+        all.extend(tokens.iter().filter_map(|t| vocab.id(t)));
+        if let Some(w) = &mut self.writer {
+            w.sentence(&all);
+        }
+        self.learn(&all);
+        self.all = all;
+    }
+
+    fn line_end(&mut self, next: u64) {
+        if let Some(w) = &mut self.writer {
+            w.line_end(next);
+        }
+        self.mark(next);
+    }
+}
+
+impl tokens::Replay for Worker<'_> {
+    fn sentence(&mut self, ids: &[u32]) {
+        self.learn(ids);
+    }
+
+    fn line_end(&mut self, next: u64) {
+        self.mark(next);
     }
 }

@@ -2,7 +2,7 @@
 """Side-by-side word2vec benchmark: wembed, fastText and gensim on one corpus, same settings, one run.
 
 usage: python3 benches/word2vec_compare.py [--corpus ../shared/corpora/mixed-en.txt.gz] [--threads 2] [--repeat 3]
-       [--archs skipgram,cbow] [--tools wembed,fasttext,gensim] [--out bench-out]
+       [--archs skipgram,cbow] [--tools wembed,fasttext,gensim,word2vec-c] [--word2vec-c PATH] [--out bench-out]
 
 Needs: cargo build --release; apt-get install fasttext; pip install gensim.
 All tools read the same decompressed text (fastText reads no gzip). Every output is evaluated by
@@ -24,6 +24,8 @@ ap.add_argument("--repeat", type=int, default=1, help="runs per tool and model; 
 ap.add_argument("--scaling", action="store_true", help="also time wembed skip-gram, 1 epoch, on 1 and 2 threads")
 ap.add_argument("--out", default=os.path.join(root, "bench-out"))
 ap.add_argument("--wembed", default=os.path.join(root, "target", "release", "wembed"))
+ap.add_argument("--word2vec-c", default="/tmp/word2vec-c",
+                help="the original word2vec C tool, for --tools ...,word2vec-c (see BENCHMARKS.md for how to build it)")
 ap.add_argument("--eval", default=os.path.join(root, "..", "shared", "eval"))
 a = ap.parse_args()
 wembed = a.wembed
@@ -85,6 +87,11 @@ def run(tool, arch, threads=a.threads, epochs=EPOCH, rep=0):
         cmd = [wembed, arch, text, "-o", model, "-q", "--threads", str(threads), "--dim", str(DIM), "--window", str(WS),
                "--negative", str(NEG), "--epochs", str(epochs), "--min-count", str(MINC), "--sample", str(T), "--lr", str(lr)]
         vec = model
+    elif tool == "word2vec-c":
+        vec = os.path.join(a.out, label + ".bin")
+        cmd = [a.word2vec_c, "-train", text, "-output", vec, "-cbow", "1" if arch == "cbow" else "0", "-size", str(DIM),
+               "-window", str(WS), "-negative", str(NEG), "-hs", "0", "-sample", str(T), "-threads", str(threads),
+               "-iter", str(epochs), "-min-count", str(MINC), "-alpha", str(lr), "-binary", "1"]
     elif tool == "fasttext":
         prefix = os.path.join(a.out, label)
         cmd = ["fasttext", arch, "-input", text, "-output", prefix, "-minn", "0", "-maxn", "0", "-dim", str(DIM),
@@ -132,12 +139,21 @@ for tool, arch, rs in rows:
     print(f"| {tool} | {arch} | {med(col(0)):.1f}{rng(col(0), '{:.1f}')} | {med(col(1)):,.0f} | {max(col(2)):.2f} | "
           f"{med(col(3)):.2f}{rng(col(3), '{:.2f}')} | {med(col(4)):.1f} | {med(col(5)):.4f}{rng(col(5), '{:.4f}')} | {rs[0][6]} |")
 
+by = {(tool, arch): rs for tool, arch, rs in rows}
+for arch in a.archs.split(","):
+    if ("wembed", arch) in by and ("fasttext", arch) in by:
+        ratio = med([r[1] for r in by[("wembed", arch)]]) / med([r[1] for r in by[("fasttext", arch)]])
+        print(f"\n{arch}: wembed words/s = {ratio:.2f} x fastText's (ratio of the medians)")
+
 if a.scaling:
-    print("\nThread scaling, wembed skip-gram, 1 epoch:\n")
+    print(f"\nThread scaling, wembed skip-gram, 1 epoch, {a.repeat} run(s) each, interleaved: median (min–max):\n")
     print("| threads | wall s | words/s | speed-up |")
     print("|---|---|---|---|")
-    base = None
+    walls = {1: [], 2: []}
+    for rep in range(a.repeat):
+        for t in (1, 2):
+            walls[t].append(run("wembed", "skipgram", threads=t, epochs=1, rep=rep)[1])
+    base = tokens / med(walls[1])
     for t in (1, 2):
-        _, wall, wps, _, _ = run("wembed", "skipgram", threads=t, epochs=1)
-        base = base or wps
-        print(f"| {t} | {wall:.1f} | {wps:,.0f} | {wps / base:.2f} |")
+        wps = tokens / med(walls[t])
+        print(f"| {t} | {med(walls[t]):.1f}{rng(walls[t], '{:.1f}')} | {wps:,.0f} | {wps / base:.2f} |")

@@ -1,5 +1,6 @@
 //! Every `unsafe` block of the crate lives here: mapping files into memory, a matrix that many
-//! threads update at once without locks (Hogwild, Recht et al. 2011), and one allocator setting.
+//! threads update at once without locks (Hogwild, Recht et al. 2011) and prefetch its rows, and
+//! one allocator setting.
 //!
 //! Hogwild deliberately lets threads race on the same rows: updates are sparse, collisions are rare,
 //! and a lost or torn update is noise that SGD absorbs. The cost of that choice is confined to this

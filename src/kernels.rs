@@ -1,7 +1,10 @@
-//! The arithmetic of the inner loops, alone so each can be benched and replaced (SIMD) by itself.
+//! The arithmetic of the inner loops, alone so each can be benched and replaced by itself.
 //!
 //! `dot` and `axpy` keep eight independent partial sums / lanes: float addition is not associative,
 //! so without them the compiler must add one element at a time; with them it emits vector code.
+//! They are `inline(always)` so that they take the instruction set of the function they land in:
+//! the trainers' hot loops are compiled once per instruction set (AVX2, baseline) and chosen at run
+//! time, and the fixed eight lanes give the same sums, bit for bit, in every version.
 
 const LANES: usize = 8;
 

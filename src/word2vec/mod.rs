@@ -59,7 +59,7 @@ pub struct Word2VecConfig {
     #[serde(default)]
     pub shared_negatives: bool,
     /// Keep the corpus as word ids after the first full epoch (in a scratch folder in the model
-    /// folder, 4 bytes per token plus 12 per line) and replay them in the later epochs, instead of
+    /// folder: 4 bytes per token plus about 16 per line) and replay them in the later epochs, instead of
     /// decoding and hashing the text every epoch. The same words in the same order, so the same
     /// vectors; off trades the speed for the disk space.
     #[serde(default = "yes")]

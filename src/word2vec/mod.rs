@@ -440,24 +440,22 @@ fn train_inner(
         });
         let workers = read?;
         saved?;
-        let mut recorded = record.is_some();
+        let mut failure = None;
         for mut w in workers {
             w.report();
-            if let Some(writer) = w.writer.take() {
-                if let Err(e) = writer.finish() {
-                    if recorded {
-                        progress.note(&format!(
-                            "wembed: keeping the corpus as word ids failed ({e}); later epochs read the text"
-                        ));
-                    }
-                    recorded = false;
-                }
+            if let Some(Err(e)) = w.writer.take().map(|wr| wr.finish()) {
+                failure.get_or_insert(e);
             }
         }
-        if recorded {
-            ids_ready = true;
-        } else if record.is_some() {
-            id_dir = None;
+        match (record, failure) {
+            (Some(_), None) => ids_ready = true,
+            (Some(_), Some(e)) => {
+                progress.note(&format!(
+                    "wembed: keeping the corpus as word ids failed ({e}); later epochs read the text"
+                ));
+                id_dir = None;
+            }
+            _ => {}
         }
         if checkpointed && epoch + 1 < config.epochs {
             save(&state(
@@ -619,7 +617,14 @@ impl<'a> Worker<'a> {
     fn prepare_targets(&mut self, target: u32) {
         let s = self.s;
         if let (Some(neg), Some(out)) = (&s.negatives, &s.output) {
-            self.draw_targets(neg, out, target);
+            let negative = s.config.negative;
+            draw_targets(
+                &mut self.rng,
+                neg,
+                out,
+                (target, negative),
+                &mut self.targets,
+            );
         }
     }
 
@@ -632,7 +637,7 @@ impl<'a> Worker<'a> {
         let (Some(neg), Some(out)) = (&s.negatives, &s.output) else {
             return;
         };
-        let (dim, lr) = (s.config.dim, self.lr);
+        let (dim, lr, negative) = (s.config.dim, self.lr, s.config.negative);
         let n = self.ids.len();
         for pos in 0..n {
             let b = effective_window(&mut self.rng, s.config.window);
@@ -649,17 +654,21 @@ impl<'a> Worker<'a> {
             if self.ctx.is_empty() {
                 continue;
             }
-            // This window's negatives were drawn (and prefetched) one window ahead.
+            // This window's targets were drawn (and prefetched) one window ahead.
             if pos == 0 {
-                self.draw_targets(neg, out, centre);
+                draw_targets(
+                    &mut self.rng,
+                    neg,
+                    out,
+                    (centre, negative),
+                    &mut self.targets,
+                );
             } else {
                 std::mem::swap(&mut self.targets, &mut self.ahead);
-                self.targets[0] = centre;
             }
             if pos + 1 < n {
-                std::mem::swap(&mut self.targets, &mut self.ahead);
-                self.draw_targets(neg, out, self.ids[pos + 1]);
-                std::mem::swap(&mut self.targets, &mut self.ahead);
+                let next = (self.ids[pos + 1], negative);
+                draw_targets(&mut self.rng, neg, out, next, &mut self.ahead);
             }
             let k = self.targets.len();
             self.grads.clear();
@@ -688,21 +697,6 @@ impl<'a> Worker<'a> {
             for (&c, e) in self.ctx.iter().zip(ctx_grads.chunks_exact(dim)) {
                 kernels::axpy(1.0, e, s.input.row_mut(c as usize));
             }
-        }
-    }
-
-    /// The centre word, then `negative` draws that are never the centre, each prefetched.
-    #[inline(always)]
-    fn draw_targets(&mut self, neg: &AliasTable, out: &SharedMatrix, centre: u32) {
-        self.targets.clear();
-        self.targets.push(centre);
-        for _ in 0..self.s.config.negative {
-            let mut w = neg.sample(&mut self.rng) as u32;
-            while w == centre {
-                w = neg.sample(&mut self.rng) as u32;
-            }
-            out.prefetch(w as usize);
-            self.targets.push(w);
         }
     }
 
@@ -762,6 +756,28 @@ impl<'a> Worker<'a> {
             }
             self.neu1 = neu1;
         }
+    }
+}
+
+/// Fills `into` with the centre word, then `negative` draws that are never the centre, each
+/// prefetched so its row is in cache by the time it is used.
+#[inline(always)]
+fn draw_targets(
+    rng: &mut FastRng,
+    neg: &AliasTable,
+    out: &SharedMatrix,
+    (centre, negative): (u32, usize),
+    into: &mut Vec<u32>,
+) {
+    into.clear();
+    into.push(centre);
+    for _ in 0..negative {
+        let mut w = neg.sample(rng) as u32;
+        while w == centre {
+            w = neg.sample(rng) as u32;
+        }
+        out.prefetch(w as usize);
+        into.push(w);
     }
 }
 

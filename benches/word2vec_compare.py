@@ -3,6 +3,7 @@
 
 usage: python3 benches/word2vec_compare.py [--corpus ../shared/corpora/mixed-en.txt.gz] [--threads 2] [--repeat 3]
        [--archs skipgram,cbow] [--tools wembed,fasttext,gensim,word2vec-c] [--word2vec-c PATH] [--out bench-out]
+       [--variant NAME=ARGS ...] (adds tool wembed:NAME, wembed with ARGS, e.g. ns05="--ns-exponent 0.5")
 
 Needs: cargo build --release; apt-get install fasttext; pip install gensim.
 All tools read the same decompressed text (fastText reads no gzip). Every output is evaluated by
@@ -10,8 +11,13 @@ All tools read the same decompressed text (fastText reads no gzip). Every output
 evaluate_word_analogies; Spearman on wordsim353). words/s = corpus tokens x epochs / wall seconds
 of the whole command (vocabulary pass included), the same definition for every tool. Peak RSS from
 /usr/bin/time. Prints a Markdown table.
+
+Repetition r runs every tool with seed r+1 (wembed --seed, fastText -seed, gensim seed=): the seed
+moves CBOW's analogy accuracy by about a point on this corpus, more than two threads' run-to-run
+jitter, so repeats with one fixed seed would measure one lucky or unlucky draw many times. The word2vec
+C tool has no seed option (its threads seed themselves with their index); its repeats vary by timing only.
 """
-import argparse, gzip, json, os, shutil, subprocess, sys, time
+import argparse, gzip, json, os, shlex, shutil, subprocess, sys, time
 
 ap = argparse.ArgumentParser()
 here = os.path.dirname(os.path.abspath(__file__))
@@ -27,7 +33,11 @@ ap.add_argument("--wembed", default=os.path.join(root, "target", "release", "wem
 ap.add_argument("--word2vec-c", default="/tmp/word2vec-c",
                 help="the original word2vec C tool, for --tools ...,word2vec-c (see BENCHMARKS.md for how to build it)")
 ap.add_argument("--eval", default=os.path.join(root, "..", "shared", "eval"))
+ap.add_argument("--variant", action="append", default=[], metavar="NAME=ARGS",
+                help="also run wembed with extra arguments, as tool wembed:NAME (repeatable)")
 a = ap.parse_args()
+VARIANTS = dict(v.split("=", 1) for v in a.variant)
+tools = a.tools.split(",") + [f"wembed:{n}" for n in VARIANTS]
 wembed = a.wembed
 os.makedirs(a.out, exist_ok=True)
 
@@ -72,20 +82,24 @@ def evaluate(vectors):
 GENSIM = """
 import sys, logging
 from gensim.models import Word2Vec
-sg, lr, threads, out, text = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+sg, lr, threads, out, text, seed = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], int(sys.argv[6])
 m = Word2Vec(corpus_file=text, sg=sg, vector_size=%d, window=%d, negative=%d, sample=%g, min_count=%d,
-             epochs=%d, alpha=lr, workers=threads, hs=0)
+             epochs=%d, alpha=lr, workers=threads, hs=0, seed=seed)
 m.wv.save_word2vec_format(out, binary=True)
 """ % (DIM, WS, NEG, T, MINC, EPOCH)
 
 
 def run(tool, arch, threads=a.threads, epochs=EPOCH, rep=0):
-    label = f"{tool}-{arch}-{threads}t-{epochs}e-r{rep}"
+    label = f"{tool.replace(':', '-')}-{arch}-{threads}t-{epochs}e-r{rep}"
     lr = LR[arch]
-    if tool == "wembed":
+    seed = rep + 1
+    if tool.startswith("wembed"):
         model = os.path.join(a.out, label)
         cmd = [wembed, arch, text, "-o", model, "-q", "--threads", str(threads), "--dim", str(DIM), "--window", str(WS),
-               "--negative", str(NEG), "--epochs", str(epochs), "--min-count", str(MINC), "--sample", str(T), "--lr", str(lr)]
+               "--negative", str(NEG), "--epochs", str(epochs), "--min-count", str(MINC), "--sample", str(T), "--lr", str(lr),
+               "--seed", str(seed)]
+        if ":" in tool:
+            cmd += shlex.split(VARIANTS[tool.split(":", 1)[1]])
         vec = model
     elif tool == "word2vec-c":
         vec = os.path.join(a.out, label + ".bin")
@@ -96,11 +110,11 @@ def run(tool, arch, threads=a.threads, epochs=EPOCH, rep=0):
         prefix = os.path.join(a.out, label)
         cmd = ["fasttext", arch, "-input", text, "-output", prefix, "-minn", "0", "-maxn", "0", "-dim", str(DIM),
                "-ws", str(WS), "-neg", str(NEG), "-epoch", str(epochs), "-minCount", str(MINC), "-t", str(T),
-               "-lr", str(lr), "-thread", str(threads), "-verbose", "0"]
+               "-lr", str(lr), "-thread", str(threads), "-verbose", "0", "-seed", str(seed)]
         vec = prefix + ".vec"
     else:
         vec = os.path.join(a.out, label + ".bin")
-        cmd = [sys.executable, "-c", GENSIM, "1" if arch == "skipgram" else "0", str(lr), str(threads), vec, text]
+        cmd = [sys.executable, "-c", GENSIM, "1" if arch == "skipgram" else "0", str(lr), str(threads), vec, text, str(seed)]
     wall, gib = timed(cmd, label)
     return label, wall, tokens * epochs / wall, gib, vec
 
@@ -118,7 +132,7 @@ def rng(xs, fmt):
 
 rows = []
 for arch in a.archs.split(","):
-    runs = {tool: [] for tool in a.tools.split(",")}
+    runs = {tool: [] for tool in tools}
     for rep in range(a.repeat):
         # Tools interleaved within each repetition, so drift in machine load hits all of them alike.
         for tool in runs:

@@ -338,6 +338,10 @@ struct TrainArgs {
     /// Negative samples per positive pair; 0 turns negative sampling off (needs --hs).
     #[arg(long, alias = "neg", default_value_t = 5)]
     negative: usize,
+    /// Negatives are drawn from unigram counts raised to this power (word2vec 0.75; fastText
+    /// uses 0.5, which draws rare words more often; gensim's ns_exponent).
+    #[arg(long, default_value_t = 0.75, allow_negative_numbers = true)]
+    ns_exponent: f64,
     /// Hierarchical softmax (may be combined with negative sampling, as in word2vec).
     #[arg(long)]
     hs: bool,
@@ -615,6 +619,7 @@ fn word2vec_config(a: &TrainArgs, arch: Architecture) -> Word2VecConfig {
     config.dim = a.dim;
     config.window = a.window;
     config.negative = a.negative;
+    config.ns_exponent = a.ns_exponent;
     config.hs = a.hs;
     config.sample = a.sample;
     config.epochs = a.epochs;
@@ -660,6 +665,7 @@ fn resume_word2vec(
         ("dim", "dim"),
         ("window", "window"),
         ("negative", "negative"),
+        ("ns_exponent", "ns_exponent"),
         ("hs", "hs"),
         ("sample", "sample"),
         ("epochs", "epochs"),

@@ -28,22 +28,41 @@ fn subsampling_keep_probability_is_word2vecs() {
 }
 
 #[test]
-fn negatives_follow_unigram_to_the_075() {
+fn negatives_follow_unigram_to_the_chosen_power() {
     let counts: Vec<u64> = vec![10_000, 4_000, 2_500, 900, 300, 120, 50, 9, 5, 1];
-    let table = negative_sampler(&counts).unwrap();
-    let w: Vec<f64> = counts.iter().map(|&c| (c as f64).powf(0.75)).collect();
-    let n = 1_000_000;
+    // word2vec's 0.75 (the default) and fastText's 0.5 (`--ns-exponent 0.5`).
+    for exponent in [Word2VecConfig::new(Architecture::Cbow).ns_exponent, 0.5] {
+        let table = negative_sampler(&counts, exponent).unwrap();
+        let w: Vec<f64> = counts.iter().map(|&c| (c as f64).powf(exponent)).collect();
+        let n = 1_000_000;
+        let mut seen = vec![0u64; counts.len()];
+        let mut r = rng(5);
+        for _ in 0..n {
+            seen[table.sample(&mut r)] += 1;
+        }
+        let chi2 = common::chi_square(&w, &seen);
+        // 9 degrees of freedom: the 99.99th percentile is 33.7.
+        assert!(
+            chi2 < 33.7,
+            "exponent {exponent}: chi2 {chi2}, seen {seen:?}"
+        );
+        // And it is not plain unigram: the rarest word is drawn far more often than 1/N_tokens.
+        let unigram_share = 1.0 / counts.iter().sum::<u64>() as f64;
+        assert!(seen[9] as f64 / n as f64 > 3.0 * unigram_share);
+    }
+    assert_eq!(
+        Word2VecConfig::new(Architecture::SkipGram).ns_exponent,
+        0.75
+    );
+    // The exponent is really applied: draws under 0.5 are far from the 0.75 distribution.
+    let table = negative_sampler(&counts, 0.5).unwrap();
     let mut seen = vec![0u64; counts.len()];
-    let mut r = rng(5);
-    for _ in 0..n {
+    let mut r = rng(6);
+    for _ in 0..100_000 {
         seen[table.sample(&mut r)] += 1;
     }
-    let chi2 = common::chi_square(&w, &seen);
-    // 9 degrees of freedom: the 99.99th percentile is 33.7.
-    assert!(chi2 < 33.7, "chi2 {chi2}, seen {seen:?}");
-    // And it is not plain unigram: the rarest word is drawn far more often than 1/N_tokens.
-    let unigram_share = 1.0 / counts.iter().sum::<u64>() as f64;
-    assert!(seen[9] as f64 / n as f64 > 3.0 * unigram_share);
+    let w75: Vec<f64> = counts.iter().map(|&c| (c as f64).powf(0.75)).collect();
+    assert!(common::chi_square(&w75, &seen) > 1000.0);
 }
 
 #[test]

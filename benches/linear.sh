@@ -8,8 +8,8 @@
 # show medians), MATCHED (1: also time duration-matched blocks, below; 0 skips them). The corpora
 # (about 7.5 bytes a token) are generated once and kept in OUT.
 #
-# Why the matched blocks: on this shared 2-core machine, two busy threads slow down by up to a
-# third for stretches of tens of seconds (a plain C loop shows the same dips), so a 4-second run
+# Why the matched blocks: on this shared 2-core machine, two busy threads run at about 60% of their
+# speed for stretches of a minute or more (a plain C loop shows such dips too), so a 4-second run
 # and a 2-minute run do not meet the same machine. Next to each bigger run, the base corpus is
 # therefore also trained N/base times back to back (the same number of tokens, the same minutes
 # of the machine, but every process as short as the base run). If wembed's cost per token grew
@@ -86,9 +86,8 @@ if block:
           f"round; per round, ns per token of the single run and of its block; median over rounds (min–max)\n")
     print("| tokens | single run ns/token | block of base runs ns/token | single / block |")
     print("|---|---|---|---|")
-    k = int(sizes[0])
     for m in sizes[1:]:
-        n = int(m) // k
+        n = int(m) // int(base)
         s = [r[0] * 1e9 / (int(m) * 1e6 * epochs) for r in single[m]]
         walls = [r[0] for r in block[m]]
         b = [sum(walls[i:i + n]) * 1e9 / (int(m) * 1e6 * epochs) for i in range(0, len(walls), n)]

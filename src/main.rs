@@ -340,7 +340,7 @@ struct TrainArgs {
     negative: usize,
     /// Negatives are drawn from unigram counts raised to this power (word2vec 0.75; fastText
     /// uses 0.5, which draws rare words more often; gensim's ns_exponent).
-    #[arg(long, default_value_t = 0.75, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = word2vec::NS_EXPONENT, allow_negative_numbers = true)]
     ns_exponent: f64,
     /// Hierarchical softmax (may be combined with negative sampling, as in word2vec).
     #[arg(long)]

@@ -30,17 +30,22 @@ fn subsampling_keep_probability_is_word2vecs() {
 #[test]
 fn negatives_follow_unigram_to_the_chosen_power() {
     let counts: Vec<u64> = vec![10_000, 4_000, 2_500, 900, 300, 120, 50, 9, 5, 1];
-    // word2vec's 0.75 (the default) and fastText's 0.5 (`--ns-exponent 0.5`).
-    for exponent in [Word2VecConfig::new(Architecture::Cbow).ns_exponent, 0.5] {
+    let powers = |e: f64| -> Vec<f64> { counts.iter().map(|&c| (c as f64).powf(e)).collect() };
+    // How often each word is drawn in `n` draws from the table built with `exponent`.
+    let draw = |exponent: f64, seed: u64, n: usize| {
         let table = negative_sampler(&counts, exponent).unwrap();
-        let w: Vec<f64> = counts.iter().map(|&c| (c as f64).powf(exponent)).collect();
-        let n = 1_000_000;
         let mut seen = vec![0u64; counts.len()];
-        let mut r = rng(5);
+        let mut r = rng(seed);
         for _ in 0..n {
             seen[table.sample(&mut r)] += 1;
         }
-        let chi2 = common::chi_square(&w, &seen);
+        seen
+    };
+    // word2vec's 0.75 (the default) and fastText's 0.5 (`--ns-exponent 0.5`).
+    for exponent in [Word2VecConfig::new(Architecture::Cbow).ns_exponent, 0.5] {
+        let n = 1_000_000;
+        let seen = draw(exponent, 5, n);
+        let chi2 = common::chi_square(&powers(exponent), &seen);
         // 9 degrees of freedom: the 99.99th percentile is 33.7.
         assert!(
             chi2 < 33.7,
@@ -55,14 +60,7 @@ fn negatives_follow_unigram_to_the_chosen_power() {
         0.75
     );
     // The exponent is really applied: draws under 0.5 are far from the 0.75 distribution.
-    let table = negative_sampler(&counts, 0.5).unwrap();
-    let mut seen = vec![0u64; counts.len()];
-    let mut r = rng(6);
-    for _ in 0..100_000 {
-        seen[table.sample(&mut r)] += 1;
-    }
-    let w75: Vec<f64> = counts.iter().map(|&c| (c as f64).powf(0.75)).collect();
-    assert!(common::chi_square(&w75, &seen) > 1000.0);
+    assert!(common::chi_square(&powers(0.75), &draw(0.5, 6, 100_000)) > 1000.0);
 }
 
 #[test]

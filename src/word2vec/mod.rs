@@ -82,7 +82,7 @@ impl Word2VecConfig {
             dim: 100,
             window: 5,
             negative: 5,
-            ns_exponent: word2vec_exponent(),
+            ns_exponent: NS_EXPONENT,
             hs: false,
             sample: 1e-4,
             epochs: 5,
@@ -129,8 +129,11 @@ fn yes() -> bool {
     true
 }
 
+/// word2vec's power of the unigram counts for negatives; the CLI's default too.
+pub const NS_EXPONENT: f64 = 0.75;
+
 fn word2vec_exponent() -> f64 {
-    0.75
+    NS_EXPONENT
 }
 
 /// The learning rate after `done` of `total` words: linear decay, floored at lr·1e-4.

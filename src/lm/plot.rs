@@ -1,4 +1,8 @@
 //! Validation-perplexity curves of several runs in one PNG.
+//!
+//! Text is drawn with a font compiled into the binary (Ubuntu Light, shipped by egui's
+//! `epaint_default_fonts`) through plotters' pure-Rust `ab_glyph` path: no fontconfig, no system
+//! fonts, so the plot looks the same on every machine and the build needs only the Rust toolchain.
 
 use crate::atomic::TempPath;
 use crate::{Error, Result};
@@ -6,6 +10,25 @@ use plotters::prelude::*;
 use std::path::Path;
 
 const SIZE: (u32, u32) = (960, 600);
+
+/// The family name the chart asks for; bound to the embedded font once per process.
+const FONT: &str = "sans-serif";
+
+fn register_font() -> Result<()> {
+    static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        plotters::style::register_font(
+            FONT,
+            FontStyle::Normal,
+            epaint_default_fonts::UBUNTU_LIGHT,
+        )
+        .is_ok()
+    });
+    match ok {
+        true => Ok(()),
+        false => Err(Error::Invalid("the embedded plot font could not be read".into())),
+    }
+}
 
 /// One curve: its name and its (step, perplexity) points.
 pub type Series = (String, Vec<(f64, f64)>);
@@ -42,6 +65,7 @@ pub fn perplexity_curves(path: &Path, title: &str, series: &[Series]) -> Result<
         })
         .collect();
     let series = &clamped[..];
+    register_font()?;
     let mut buf = vec![255u8; (SIZE.0 * SIZE.1 * 3) as usize];
     draw(&mut buf, title, series, x_max, y_min * 0.9, y_max)
         .map_err(|e| Error::bad_file(path, format!("cannot draw the plot: {e}")))?;
@@ -68,7 +92,7 @@ fn draw(
     let root = BitMapBackend::with_buffer(buf, SIZE).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
+        .caption(title, (FONT, 22))
         .margin(16)
         .x_label_area_size(44)
         .y_label_area_size(64)

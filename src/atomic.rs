@@ -131,19 +131,26 @@ impl Drop for TempPath {
     }
 }
 
-/// Writes a whole file atomically. `/dev/null` and other non-regular targets are written directly,
-/// since they cannot be replaced by a rename.
+/// Writes a whole file atomically. A symbolic link is followed, as `cp` does: the new file
+/// replaces the link's target and the link stays. Devices, FIFOs and anything under `/dev` or
+/// `/proc` (`/dev/stdout`, `/dev/null`) are written directly, since they cannot be replaced by a
+/// rename.
 pub fn write_file<F>(target: &Path, write: F) -> Result<()>
 where
     F: FnOnce(&mut File) -> std::io::Result<()>,
 {
-    if is_special(target) {
+    let resolved = resolve_links(target);
+    let system = |p: &Path| p.starts_with("/dev") || p.starts_with("/proc");
+    if is_special(target) || system(target) || system(&resolved) {
         let mut f = std::fs::OpenOptions::new()
             .write(true)
+            .create(true)
+            .truncate(true)
             .open(target)
             .map_err(|e| Error::io(target, e))?;
         return write(&mut f).map_err(|e| Error::io(target, e));
     }
+    let target = resolved.as_path();
     let tmp = TempPath::for_target(target);
     let mut f = File::create(tmp.path()).map_err(|e| Error::io(target, e))?;
     write(&mut f).map_err(|e| Error::io(target, e))?;
@@ -152,18 +159,41 @@ where
     tmp.persist()
 }
 
+/// The file a chain of symbolic links ends at (which need not exist yet: a dangling link names
+/// the file to create). Relative links are relative to the link's own folder. A loop is left to
+/// the open that follows, which reports it.
+pub fn resolve_links(path: &Path) -> PathBuf {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        let is_link = std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
+        let Some(next) = is_link.then(|| std::fs::read_link(&p).ok()).flatten() else {
+            return p;
+        };
+        p = match p.parent() {
+            Some(dir) if next.is_relative() => dir.join(next),
+            _ => next,
+        };
+    }
+    p
+}
+
 /// True for an existing target that is not a regular file (a device such as /dev/null, a FIFO).
 pub fn is_special(target: &Path) -> bool {
     std::fs::metadata(target).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
-/// Writes a text output: to stdout for `-`, otherwise atomically to the path, gzip-compressed when
-/// the name ends in `.gz`. Returns false when it went to stdout.
-pub fn write_output<F>(path: &Path, write: F) -> Result<bool>
+/// True for the `-` that names stdout.
+pub fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Writes a text output: to stdout for `-`, otherwise atomically to the path. Returns false when
+/// it went to stdout.
+pub fn write_text<F>(path: &Path, write: F) -> Result<bool>
 where
     F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
 {
-    if path.as_os_str() == "-" {
+    if is_stdout(path) {
         let stdout = std::io::stdout();
         let mut w = BufWriter::with_capacity(1 << 20, stdout.lock());
         write(&mut w)
@@ -173,16 +203,25 @@ where
     }
     write_file(path, |f| {
         let mut w = BufWriter::with_capacity(1 << 20, f);
-        if path.extension().is_some_and(|e| e == "gz") {
-            let mut gz = flate2::write::GzEncoder::new(&mut w, flate2::Compression::default());
-            write(&mut gz)?;
-            gz.finish()?;
-        } else {
-            write(&mut w)?;
-        }
+        write(&mut w)?;
         w.flush()
     })?;
     Ok(true)
+}
+
+/// As [`write_text`], and gzip-compressed when the name ends in `.gz`.
+pub fn write_output<F>(path: &Path, write: F) -> Result<bool>
+where
+    F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
+{
+    if !path.extension().is_some_and(|e| e == "gz") {
+        return write_text(path, write);
+    }
+    write_text(path, |w| {
+        let mut gz = flate2::write::GzEncoder::new(w, flate2::Compression::default());
+        write(&mut gz)?;
+        gz.finish().map(drop)
+    })
 }
 
 /// A scratch folder `.KIND-PID` inside `parent`, removed when dropped (on success, on error and on

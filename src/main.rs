@@ -526,7 +526,7 @@ fn vocab(a: VocabArgs) -> anyhow::Result<()> {
     let (vocab, stats) = built?;
     vocab.save(&a.output)?;
     let mb = stats.read.bytes as f64 / 1e6;
-    println!(
+    let summary = format!(
         "tokens {}  types {}  kept {} (min-count {})  {:.2} s  {:.1} MB/s",
         stats.read.tokens,
         stats.types,
@@ -535,6 +535,11 @@ fn vocab(a: VocabArgs) -> anyhow::Result<()> {
         stats.seconds,
         mb / stats.seconds.max(1e-9)
     );
+    // With `-o -` stdout holds the vocabulary itself.
+    match wembed::atomic::is_stdout(&a.output) {
+        true => eprintln!("wembed: {summary}"),
+        false => println!("{summary}"),
+    }
     if stats.read.invalid_utf8 > 0 {
         eprintln!(
             "wembed: note: {} invalid UTF-8 sequences replaced by U+FFFD",

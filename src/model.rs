@@ -45,6 +45,50 @@ pub fn write_vectors_bin(dir: &Path, which: Which) -> Result<()> {
 
 pub const OUTPUT: &str = "output.npy";
 
+/// Every name a trainer writes into a model folder (word2vec, GloVe and the LM): an export or
+/// any other side output must not replace one of them.
+pub const OWN_FILES: &[&str] = &[
+    CONFIG,
+    VOCAB,
+    INPUT,
+    OUTPUT,
+    VECTORS_BIN,
+    crate::checkpoint::FILE,
+    "hs-nodes.npy",
+    "bias.npy",
+    "adagrad-input.npy",
+    "adagrad-output.npy",
+    "adagrad-bias.npy",
+    crate::lm::train::WEIGHTS_FILE,
+    crate::lm::train::METRICS_FILE,
+];
+
+/// A folder is a model folder when a trainer left its `config.json` or `checkpoint.json` there.
+pub fn is_model_folder(dir: &Path) -> bool {
+    dir.join(CONFIG).is_file() || dir.join(crate::checkpoint::FILE).is_file()
+}
+
+/// Refuses `path` if it would replace a file of the model folder it lies in.
+pub fn refuse_own_file(path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if d.as_os_str().is_empty() => Path::new("."),
+        Some(d) => d,
+        None => return Ok(()),
+    };
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if is_model_folder(dir) && OWN_FILES.contains(&name) {
+        return Err(Error::Invalid(format!(
+            "{} belongs to the model folder {}: write the export under another name",
+            path.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Which matrix of a model folder to use: word vectors, context vectors, or their sum (GloVe's
 /// W + W~, and sometimes better for word2vec too).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,7 +4,7 @@ use crate::corpus::{Corpus, ReadStats, SentenceSink};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use hashbrown::HashMap;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::time::Instant;
 
@@ -237,14 +237,15 @@ impl Vocab {
     }
 
     /// Writes `word<TAB>count` lines, most frequent first, through a temporary file renamed at the end.
+    /// Writes `word<TAB>count` lines atomically; `-` is stdout.
     pub fn save(&self, path: &Path) -> Result<()> {
-        crate::atomic::write_file(path, |w| {
-            let mut w = BufWriter::with_capacity(1 << 20, w);
+        crate::atomic::write_text(path, |w| {
             for (word, count) in self.words.iter().zip(&self.counts) {
                 writeln!(w, "{word}\t{count}")?;
             }
-            w.flush()
+            Ok(())
         })
+        .map(drop)
     }
 
     /// Reads `vocab.txt`, keeping its line order; any malformed line is an error naming its line.

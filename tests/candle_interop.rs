@@ -90,7 +90,7 @@ fn candle_reads_model_folder_npy_and_safetensors_exports() {
     assert_eq!(vocab_words(&model.join("vocab.txt")), ours.words);
 
     for (dtype, is_f16, candle_dtype) in [("f32", false, DType::F32), ("f16", true, DType::F16)] {
-        // npy: the matrix plus vocab.txt beside it.
+        // npy: the matrix plus its word list beside it, named after it.
         let npy = p(&dir, &format!("npy-{dtype}/vectors.npy"));
         std::fs::create_dir_all(npy.parent().unwrap()).unwrap();
         let out = wembed(&[
@@ -111,7 +111,10 @@ fn candle_reads_model_folder_npy_and_safetensors_exports() {
         let t = Tensor::read_npy(&npy).unwrap();
         assert_eq!(t.dtype(), candle_dtype, "npy {dtype}");
         assert_eq!(rows_f32(&t), expected(&ours, is_f16), "npy {dtype} values");
-        assert_eq!(vocab_words(&npy.with_file_name("vocab.txt")), ours.words);
+        assert_eq!(
+            vocab_words(&npy.with_file_name("vectors.vocab.txt")),
+            ours.words
+        );
 
         // safetensors: a tensor named "embeddings", the vocabulary in the metadata and vocab.txt.
         let st = p(&dir, &format!("st-{dtype}/vectors.safetensors"));
@@ -147,7 +150,10 @@ fn candle_reads_model_folder_npy_and_safetensors_exports() {
         let vocab: Vec<String> =
             serde_json::from_str(&meta.metadata().as_ref().unwrap()["vocab"]).unwrap();
         assert_eq!(vocab, ours.words);
-        assert_eq!(vocab_words(&st.with_file_name("vocab.txt")), ours.words);
+        assert_eq!(
+            vocab_words(&st.with_file_name("vectors.vocab.txt")),
+            ours.words
+        );
     }
 }
 

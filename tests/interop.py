@@ -70,12 +70,12 @@ for fmt, name, kw in [("word2vec-text", "v.txt", {}), ("fasttext-vec", "v.vec", 
     kv = KeyedVectors.load_word2vec_format(p, binary=False, **kw)
     same(kv.index_to_key, kv.vectors, words, inp, 1e-6, f"{fmt} / gensim")
 
-# npy + vocab.txt: numpy by memory map.
+# npy + vectors.vocab.txt (named after the export): numpy by memory map.
 os.makedirs(os.path.join(work, "npy32"), exist_ok=True)
 p = export("npy", "npy32/vectors.npy")
 a = np.load(p, mmap_mode="r")
 assert a.dtype == np.float32 and a.offset % 64 == 0
-vw = [l.rstrip("\n").split("\t")[0] for l in open(os.path.join(work, "npy32", "vocab.txt"), encoding="utf-8")]
+vw = [l.rstrip("\n").split("\t")[0] for l in open(os.path.join(work, "npy32", "vectors.vocab.txt"), encoding="utf-8")]
 same(vw, a, words, inp, 0.0, "npy f32 / numpy mmap")
 os.makedirs(os.path.join(work, "npy16"), exist_ok=True)
 p = export("npy", "npy16/vectors.npy", "--dtype", "f16")

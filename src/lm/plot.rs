@@ -17,16 +17,14 @@ const FONT: &str = "sans-serif";
 fn register_font() -> Result<()> {
     static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
-        plotters::style::register_font(
-            FONT,
-            FontStyle::Normal,
-            epaint_default_fonts::UBUNTU_LIGHT,
-        )
-        .is_ok()
+        plotters::style::register_font(FONT, FontStyle::Normal, epaint_default_fonts::UBUNTU_LIGHT)
+            .is_ok()
     });
     match ok {
         true => Ok(()),
-        false => Err(Error::Invalid("the embedded plot font could not be read".into())),
+        false => Err(Error::Invalid(
+            "the embedded plot font could not be read".into(),
+        )),
     }
 }
 

@@ -114,7 +114,7 @@ impl Embeddings {
             return Err(Error::bad_file(path, "file is empty"));
         }
         if head.starts_with(b"\x93NUMPY") {
-            return Self::load_npy(path, &npy::vocab_path(path));
+            return Self::load_npy(path, &npy::find_vocab(path));
         }
         if safetensors::looks_like(&head) {
             return safetensors::read(path);
@@ -237,8 +237,35 @@ impl Rows for View<'_> {
     }
 }
 
-/// Writes `rows` to `path` in `format`, through a temporary file renamed at the end.
+impl Format {
+    /// Text formats can go to stdout (`-o -`); the others are binary.
+    pub fn is_text(self) -> bool {
+        matches!(
+            self,
+            Format::Word2VecText | Format::GloveText | Format::FastTextVec
+        )
+    }
+
+    /// The files an export writes: the output, and the word list beside a bare matrix.
+    pub fn outputs(self, path: &Path) -> Vec<std::path::PathBuf> {
+        match self {
+            Format::Npy | Format::Safetensors => vec![path.to_path_buf(), npy::vocab_path(path)],
+            _ => vec![path.to_path_buf()],
+        }
+    }
+}
+
+/// Writes `rows` to `path` in `format`, through a temporary file renamed at the end; `-` is
+/// stdout for the text formats. It refuses to write over a file a model folder owns.
 pub fn export(rows: &dyn Rows, format: Format, dtype: Dtype, path: &Path) -> Result<()> {
+    if crate::atomic::is_stdout(path) && !format.is_text() {
+        return Err(Error::Invalid(format!(
+            "{format:?} is binary: -o - (stdout) is for word2vec-text, glove-text and fasttext-vec; name a file"
+        )));
+    }
+    for out in format.outputs(path) {
+        crate::model::refuse_own_file(&out)?;
+    }
     if rows.is_empty() {
         return Err(Error::Invalid("nothing to export: no rows".into()));
     }
@@ -259,12 +286,11 @@ pub fn export(rows: &dyn Rows, format: Format, dtype: Dtype, path: &Path) -> Res
 /// `vocab.txt` for exports whose matrix has no words inside: counts when known, else 0. Row order
 /// is the file's line order, which `Vocab::load` keeps.
 pub(crate) fn write_vocab(path: &Path, rows: &dyn Rows) -> Result<()> {
-    crate::atomic::write_file(path, |f| {
-        use std::io::Write;
-        let mut w = std::io::BufWriter::new(f);
+    crate::atomic::write_text(path, |w| {
         for i in 0..rows.len() {
             writeln!(w, "{}\t{}", rows.word(i), rows.count(i).unwrap_or(0))?;
         }
-        w.flush()
+        Ok(())
     })
+    .map(drop)
 }

@@ -7,12 +7,25 @@ use crate::store::{npy_header_typed, parse_npy_header, NpyDtype, NpyMatrix};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The word list of an `.npy` export: `vocab.txt` in the same folder.
+/// The word list of an `.npy` or safetensors export: named after it (`top.npy` ->
+/// `top.vocab.txt`), so that an export never writes over another file, a model folder's own
+/// `vocab.txt` least of all.
 pub fn vocab_path(npy: &Path) -> PathBuf {
-    npy.with_file_name("vocab.txt")
+    let stem = npy.file_stem().unwrap_or_default().to_string_lossy();
+    npy.with_file_name(format!("{stem}.vocab.txt"))
 }
 
-/// Writes the matrix to `path` and the words to `vocab.txt` beside it.
+/// Where the words of `npy` are: the file named after it, else the `vocab.txt` of the folder
+/// (a model folder's matrices, and exports of wembed before 0.1.1).
+pub fn find_vocab(npy: &Path) -> PathBuf {
+    let own = vocab_path(npy);
+    match own.exists() {
+        true => own,
+        false => npy.with_file_name("vocab.txt"),
+    }
+}
+
+/// Writes the matrix to `path` and the words to [`vocab_path`] beside it.
 pub fn write(path: &Path, rows: &dyn Rows, dtype: Dtype) -> Result<()> {
     let dt = match dtype {
         Dtype::F32 => NpyDtype::F32,

@@ -88,7 +88,7 @@ pub fn read(path: &Path) -> Result<Embeddings> {
         Some(json) => serde_json::from_str(json)
             .map_err(|e| bad(format!("metadata 'vocab' is not a JSON list of words: {e}")))?,
         None => {
-            let vp = super::npy::vocab_path(path);
+            let vp = super::npy::find_vocab(path);
             crate::vocab::Vocab::load(&vp)?.words().to_vec()
         }
     };

@@ -30,9 +30,9 @@ pub fn write_binary(path: &Path, rows: &dyn Rows) -> Result<()> {
 
 /// Writes word2vec text (`header = true`, also fastText's `.vec`) or GloVe text (`false`), values
 /// in shortest round-trip form so reading them back gives the same f32 bits.
+/// `-` is stdout.
 pub fn write_text(path: &Path, rows: &dyn Rows, header: bool) -> Result<()> {
-    crate::atomic::write_file(path, |f| {
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+    crate::atomic::write_text(path, |w| {
         if header {
             writeln!(w, "{} {}", rows.len(), rows.dim())?;
         }
@@ -45,8 +45,9 @@ pub fn write_text(path: &Path, rows: &dyn Rows, header: bool) -> Result<()> {
             }
             w.write_all(b"\n")?;
         }
-        w.flush()
+        Ok(())
     })
+    .map(drop)
 }
 
 fn bad(path: &Path, line: u64, msg: impl Into<String>) -> Error {

@@ -31,6 +31,16 @@ pub fn unregister_cleanup(path: &Path) {
     }
 }
 
+/// The folder of a resumable run and the command that resumes it, for Ctrl-C's message.
+static RESUME_HINT: std::sync::Mutex<Option<(PathBuf, String)>> = std::sync::Mutex::new(None);
+
+/// Tells the interrupt handler that `dir` may hold a checkpoint that `command DIR` resumes.
+pub fn set_interrupt_hint(dir: &Path, command: &str) {
+    if let Ok(mut h) = RESUME_HINT.lock() {
+        *h = Some((dir.to_path_buf(), command.to_string()));
+    }
+}
+
 /// Installs the Ctrl-C / SIGTERM handler that removes every registered temporary path, then exits
 /// with status 130. Outputs already renamed into place are not touched.
 pub fn install_interrupt_cleanup() {
@@ -44,7 +54,17 @@ pub fn install_interrupt_cleanup() {
                 }
             }
         }
-        eprintln!("\nwembed: interrupted; temporary files removed");
+        let hint = RESUME_HINT.lock().ok().and_then(|h| h.clone());
+        match hint {
+            Some((dir, command)) if crate::checkpoint::path(&dir).is_file() => eprintln!(
+                "\nwembed: interrupted; continue with: {command} {}",
+                dir.display()
+            ),
+            Some(_) => eprintln!(
+                "\nwembed: interrupted before the first checkpoint; temporary files removed"
+            ),
+            None => eprintln!("\nwembed: interrupted; temporary files removed"),
+        }
         std::process::exit(130);
     });
 }
@@ -214,7 +234,7 @@ pub fn write_output<F>(path: &Path, write: F) -> Result<bool>
 where
     F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
 {
-    if !path.extension().is_some_and(|e| e == "gz") {
+    if path.extension().is_none_or(|e| e != "gz") {
         return write_text(path, write);
     }
     write_text(path, |w| {

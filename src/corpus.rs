@@ -51,6 +51,16 @@ pub enum Compression {
     Gzip,
 }
 
+/// Bytes hashed by [`Corpus::fingerprint`].
+const FINGERPRINT_HEAD: u64 = 1 << 20;
+
+/// Size and head hash of a corpus, as a checkpoint records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Fingerprint {
+    pub bytes: u64,
+    pub head_crc32: u32,
+}
+
 #[derive(Clone, Debug)]
 pub struct InputFile {
     pub path: PathBuf,
@@ -175,6 +185,37 @@ impl Corpus {
                 Source::Stdin => None,
             })
             .sum()
+    }
+
+    /// What identifies the corpus when it is named again (a resume from a moved copy): its size on
+    /// disk and a CRC-32 of its first MiB as stored. `None` with stdin.
+    pub fn fingerprint(&self) -> Result<Option<Fingerprint>> {
+        let Some(bytes) = self.total_bytes() else {
+            return Ok(None);
+        };
+        let mut hasher = crc32fast::Hasher::new();
+        let mut left = FINGERPRINT_HEAD;
+        let mut buf = vec![0u8; 64 << 10];
+        for s in &self.sources {
+            let Source::File(f) = s else { continue };
+            let file = std::fs::File::open(&f.path).map_err(|e| Error::io(&f.path, e))?;
+            let mut r = file.take(left);
+            loop {
+                let n = r.read(&mut buf).map_err(|e| Error::io(&f.path, e))?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                left -= n as u64;
+            }
+            if left == 0 {
+                break;
+            }
+        }
+        Ok(Some(Fingerprint {
+            bytes,
+            head_crc32: hasher.finalize(),
+        }))
     }
 
     /// A label for messages: the single path, or the first one and a count.

@@ -6,6 +6,7 @@
 
 pub mod atomic;
 pub mod checkpoint;
+pub mod compat;
 pub mod corpus;
 pub mod error;
 pub mod eval;

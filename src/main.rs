@@ -228,14 +228,17 @@ struct GloveArgs {
     /// Continue the interrupted run in DIR after its last finished iteration.
     #[arg(long, value_name = "DIR", conflicts_with = "output")]
     resume: Option<PathBuf>,
+    /// Replace an existing model folder; the old one stays until the new run has finished.
+    #[arg(long, conflicts_with = "resume")]
+    force: bool,
     /// Seconds between checkpoints inside an iteration; GloVe also checkpoints once the shuffle
     /// is done and after every iteration. 0: never.
     #[arg(long, default_value_t = 300)]
     checkpoint_secs: u64,
-    #[arg(long, alias = "vector-size", default_value_t = 100)]
+    #[arg(long, alias = "vector-size", default_value_t = 100, value_parser = positive)]
     dim: usize,
     /// Words on each side, weighted 1/distance (at most 20).
-    #[arg(long, alias = "window-size", default_value_t = 10)]
+    #[arg(long, alias = "window-size", default_value_t = 10, value_parser = positive)]
     window: usize,
     #[arg(long, default_value_t = 5)]
     min_count: u64,
@@ -252,7 +255,7 @@ struct GloveArgs {
     #[arg(long, alias = "eta", default_value_t = 0.05)]
     lr: f64,
     /// Training iterations.
-    #[arg(long, aliases = ["epochs", "iterations"], default_value_t = 25)]
+    #[arg(long, aliases = ["epochs", "iterations"], default_value_t = 25, value_parser = positive)]
     iter: usize,
     /// Memory for counting and shuffling, in GiB; past it, sorted runs and chunks go to disk.
     #[arg(long, default_value_t = 4.0)]
@@ -326,14 +329,17 @@ struct TrainArgs {
     /// Continue the interrupted run in DIR from its last checkpoint, with its settings and corpus.
     #[arg(long, value_name = "DIR", conflicts_with = "output")]
     resume: Option<PathBuf>,
+    /// Replace an existing model folder; the old one stays until the new run has finished.
+    #[arg(long, conflicts_with = "resume")]
+    force: bool,
     /// Seconds between checkpoints (matrices synced, then checkpoint.json written); 0: none.
     #[arg(long, default_value_t = 300)]
     checkpoint_secs: u64,
     /// Dimension of the vectors (word2vec -size).
-    #[arg(long, alias = "size", default_value_t = 100)]
+    #[arg(long, alias = "size", default_value_t = 100, value_parser = positive)]
     dim: usize,
     /// Maximum context distance; each centre word draws its window from 1..=N (word2vec -window, fastText -ws).
-    #[arg(long, alias = "ws", default_value_t = 5)]
+    #[arg(long, alias = "ws", default_value_t = 5, value_parser = positive)]
     window: usize,
     /// Negative samples per positive pair; 0 turns negative sampling off (needs --hs).
     #[arg(long, alias = "neg", default_value_t = 5)]
@@ -342,14 +348,16 @@ struct TrainArgs {
     /// uses 0.5, which draws rare words more often; gensim's ns_exponent).
     #[arg(long, default_value_t = word2vec::NS_EXPONENT, allow_negative_numbers = true)]
     ns_exponent: f64,
-    /// Hierarchical softmax (may be combined with negative sampling, as in word2vec).
-    #[arg(long)]
+    /// Hierarchical softmax (may be combined with negative sampling, as in word2vec); word2vec's
+    /// `-hs 1` / `-hs 0` spelling works too.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
     hs: bool,
     /// Subsampling threshold for frequent words; 0 turns it off (word2vec -sample, fastText -t).
-    #[arg(long, alias = "t", default_value_t = 1e-4)]
+    #[arg(long, short = 't', alias = "t", default_value_t = 1e-4)]
     sample: f64,
     /// Passes over the corpus (word2vec -iter, fastText -epoch).
-    #[arg(long, aliases = ["iter", "epoch"], default_value_t = 5)]
+    #[arg(long, aliases = ["iter", "epoch"], default_value_t = 5, value_parser = positive)]
     epochs: usize,
     /// Starting learning rate (default 0.025 skip-gram, 0.05 CBOW; word2vec -alpha).
     #[arg(long, alias = "alpha")]
@@ -409,8 +417,12 @@ struct CorpusArgs {
     /// Lowercase every token.
     #[arg(long)]
     lowercase: bool,
-    /// Worker threads (default: all cores).
-    #[arg(long, short = 't', default_value_t = wembed::default_threads())]
+    /// With --resume: where the corpus is now, if it moved (checked against the checkpoint's
+    /// record of its size and first MiB).
+    #[arg(long = "corpus", value_name = "PATH", num_args = 1..)]
+    moved_corpus: Vec<PathBuf>,
+    /// Worker threads; 0 means all cores (the default).
+    #[arg(long, default_value_t = 0)]
     threads: usize,
     /// No progress on stderr.
     #[arg(long, short = 'q')]
@@ -418,7 +430,26 @@ struct CorpusArgs {
 }
 
 impl CorpusArgs {
+    fn threads(&self) -> usize {
+        match self.threads {
+            0 => wembed::default_threads(),
+            n => n,
+        }
+    }
+
+    /// The corpus named on this command line: the positional paths and `--corpus`.
+    fn paths(&self) -> Vec<PathBuf> {
+        let mut v = self.corpus.clone();
+        v.extend(self.moved_corpus.iter().cloned());
+        v
+    }
+
     fn open(&self) -> wembed::Result<Corpus> {
+        if !self.moved_corpus.is_empty() {
+            return Err(wembed::Error::Invalid(
+                "--corpus PATH points a --resume at a moved corpus; a fresh run takes the corpus as its argument".into(),
+            ));
+        }
         if self.corpus.is_empty() {
             return Err(wembed::Error::Invalid(
                 "no corpus given: name files, folders, or - for stdin".into(),
@@ -477,9 +508,23 @@ struct SynthArgs {
 }
 
 fn main() -> ExitCode {
+    let args = match wembed::compat::translate(std::env::args_os().collect()) {
+        Ok(a) => a,
+        Err(msg) => {
+            eprintln!("wembed: error: {msg}");
+            return ExitCode::FAILURE;
+        }
+    };
     // Matches are kept beside the parsed struct: `--resume` needs to know which flags were typed.
-    let matches = Cli::command().get_matches();
-    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // Negative numbers are values (`--dim -5` is then refused as a value, not taken for a flag).
+    let matches = Cli::command()
+        .mut_subcommands(|c| {
+            c.allow_negative_numbers(true)
+                .mut_subcommands(|c| c.allow_negative_numbers(true))
+        })
+        .try_get_matches_from(args)
+        .unwrap_or_else(|e| usage_error(e));
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| usage_error(e));
     let sub = matches
         .subcommand()
         .map(|(_, m)| m.clone())
@@ -513,6 +558,45 @@ fn main() -> ExitCode {
     }
 }
 
+/// A count that must be at least 1 (dimensions, windows, passes), refused while parsing, before
+/// any work.
+fn positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("expected a whole number of at least 1, not {s:?}")),
+    }
+}
+
+/// Help and version go out as clap prints them; a usage error becomes one line (with clap's tip,
+/// if it has one) and exit status 2.
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    // The first paragraph is the message (its indented lines name the arguments); tips follow.
+    let mut paragraphs = text.split("\n\n").map(|p| {
+        let words: Vec<&str> = p.split_whitespace().collect();
+        words.join(" ")
+    });
+    let first = paragraphs.next().unwrap_or_default();
+    let mut line = first.strip_prefix("error: ").unwrap_or(&first).to_string();
+    // "use '-- --x'" would pass a mistyped flag as a corpus named --x: not advice to give.
+    for tip in paragraphs.filter(|p| p.starts_with("tip:") && !p.contains("as a value")) {
+        line.push_str("; ");
+        line.push_str(&tip);
+    }
+    eprintln!("wembed: error: {line}");
+    std::process::exit(2);
+}
+
 fn vocab(a: VocabArgs) -> anyhow::Result<()> {
     let corpus = a.input.open()?;
     let options = VocabOptions {
@@ -521,7 +605,7 @@ fn vocab(a: VocabArgs) -> anyhow::Result<()> {
         memory_budget: a.vocab_memory.saturating_mul(1 << 20),
     };
     let progress = Progress::bytes(a.input.quiet, "vocab", corpus.total_bytes(), "tokens");
-    let built = Vocab::build(&corpus, &options, a.input.threads, &progress);
+    let built = Vocab::build(&corpus, &options, a.input.threads(), &progress);
     progress.finish();
     let (vocab, stats) = built?;
     vocab.save(&a.output)?;
@@ -601,7 +685,7 @@ fn vocab_for_training(
         return Ok((Vocab::load(path)?, None));
     }
     if !corpus.rereadable() {
-        anyhow::bail!("counting the vocabulary takes a pass of its own and stdin cannot be re-read: save the corpus to a file, or give --vocab");
+        anyhow::bail!("counting the vocabulary takes a pass of its own and stdin can be read only once: give --vocab FILE (made by `wembed vocab`), or save the corpus to a file and name it");
     }
     let progress = Progress::bytes(quiet, "vocab", corpus.total_bytes(), "tokens");
     let built = Vocab::build(corpus, options, threads, &progress);
@@ -610,13 +694,31 @@ fn vocab_for_training(
     Ok((v, Some(s)))
 }
 
-/// What a word2vec checkpoint keeps for the CLI, so that `--resume DIR` alone restarts the run.
+/// What a checkpoint keeps for the CLI, so that `--resume DIR` alone restarts the run from any
+/// working directory: paths are stored absolute, and the corpus's fingerprint lets `--corpus`
+/// point at a moved copy while refusing a different text.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct ResumeMeta {
     corpus: Vec<PathBuf>,
     corpus_options: CorpusOptions,
     vocab_options: VocabOptions,
     vocab_file: Option<PathBuf>,
+    #[serde(default)]
+    fingerprint: Option<wembed::corpus::Fingerprint>,
+    /// The model folder a `--force` run replaces when it finishes.
+    #[serde(default)]
+    replaces: Option<PathBuf>,
+}
+
+/// Absolute paths (stdin's `-` as is); a path that does not exist is kept for `open` to report.
+fn absolute(paths: &[PathBuf]) -> Vec<PathBuf> {
+    paths
+        .iter()
+        .map(|p| match p.as_os_str() == "-" {
+            true => p.clone(),
+            false => std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()),
+        })
+        .collect()
 }
 
 fn word2vec_config(a: &TrainArgs, arch: Architecture) -> Word2VecConfig {
@@ -632,7 +734,7 @@ fn word2vec_config(a: &TrainArgs, arch: Architecture) -> Word2VecConfig {
     config.cbow_mean = !a.cbow_sum;
     config.shared_negatives = !a.pair_negatives;
     config.pretokenize = !a.reread_text;
-    config.threads = a.input.threads.max(1);
+    config.threads = a.input.threads();
     config.seed = a.seed;
     config
 }
@@ -713,6 +815,7 @@ type InputFlags<'a> = (&'a CorpusArgs, u64, Option<usize>, &'a Option<PathBuf>);
 fn fresh_input(
     (input, min_count, max_vocab, vocab_file): InputFlags,
     threads: usize,
+    replaces: Option<PathBuf>,
 ) -> anyhow::Result<(Corpus, Vocab, Option<wembed::vocab::VocabStats>, ResumeMeta)> {
     let corpus = input.open()?;
     let vocab_options = VocabOptions {
@@ -728,16 +831,22 @@ fn fresh_input(
         input.quiet,
     )?;
     let meta = ResumeMeta {
-        corpus: input.corpus.clone(),
+        corpus: absolute(&input.corpus),
         corpus_options: corpus.options().clone(),
         vocab_options,
-        vocab_file: vocab_file.clone(),
+        vocab_file: vocab_file
+            .as_ref()
+            .map(|f| absolute(std::slice::from_ref(f)).remove(0)),
+        fingerprint: corpus.fingerprint()?,
+        replaces,
     };
     Ok((corpus, vocab, stats, meta))
 }
 
 /// A resumed run's corpus and vocabulary, from its checkpoint, after refusing typed flags that
 /// disagree with the stored settings (`fields`: arg id, config field) or with the stored input.
+/// A corpus named again (`--corpus PATH` or as an argument) replaces the stored path if its size
+/// and first MiB match the checkpoint's record.
 fn reopen_input(
     m: &ArgMatches,
     dir: &std::path::Path,
@@ -746,7 +855,7 @@ fn reopen_input(
     fields: &[(&str, &str)],
     flags: InputFlags,
 ) -> anyhow::Result<(Corpus, Vocab, ResumeMeta)> {
-    let meta: ResumeMeta = serde_json::from_value(meta.clone()).map_err(|e| {
+    let mut meta: ResumeMeta = serde_json::from_value(meta.clone()).map_err(|e| {
         wembed::Error::bad_file(
             wembed::checkpoint::path(dir),
             format!("corrupt checkpoint: {e}"),
@@ -758,14 +867,12 @@ fn reopen_input(
         fields.iter().map(|&(id, f)| (id, &stored[f], &wanted[f])),
     )?;
     let typed_now = serde_json::json!({
-        "corpus": if flags.0.corpus.is_empty() { &meta.corpus } else { &flags.0.corpus },
         "lowercase": flags.0.lowercase,
         "min_count": flags.1,
         "max_vocab": flags.2,
-        "vocab": flags.3,
+        "vocab": flags.3.as_ref().map(|f| absolute(std::slice::from_ref(f)).remove(0)),
     });
     let was = serde_json::json!({
-        "corpus": meta.corpus,
         "lowercase": meta.corpus_options.lowercase,
         "min_count": meta.vocab_options.min_count,
         "max_vocab": meta.vocab_options.max_vocab,
@@ -774,18 +881,39 @@ fn reopen_input(
     refuse_conflicts(
         m,
         dir,
-        ["corpus", "lowercase", "min_count", "max_vocab", "vocab"]
-            .map(|id| (id, &was[id], &typed_now[id])),
+        ["lowercase", "min_count", "max_vocab", "vocab"].map(|id| (id, &was[id], &typed_now[id])),
     )?;
-    let corpus = Corpus::open(&meta.corpus, meta.corpus_options.clone())?;
+    let named = flags.0.paths();
+    let corpus = match named.is_empty() {
+        true => Corpus::open(&meta.corpus, meta.corpus_options.clone()).map_err(|e| {
+            anyhow::anyhow!("{e} (the corpus the checkpoint names; if it moved, add --corpus PATH)")
+        })?,
+        false => {
+            let c = Corpus::open(&named, meta.corpus_options.clone())?;
+            let found = c.fingerprint()?;
+            if meta.fingerprint.is_some() && found != meta.fingerprint {
+                anyhow::bail!(
+                    "{} is not the corpus the checkpoint in {} was trained on (size or first MiB differ)",
+                    c.describe(),
+                    dir.display()
+                );
+            }
+            meta.corpus = absolute(&named);
+            c
+        }
+    };
     let vocab = Vocab::load(&dir.join(model::VOCAB))?;
     Ok((corpus, vocab, meta))
 }
 
 fn train_word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::Result<()> {
     let quiet = a.input.quiet;
+    let label = match arch {
+        Architecture::SkipGram => "skipgram",
+        Architecture::Cbow => "cbow",
+    };
     let every = (a.checkpoint_secs > 0).then(|| std::time::Duration::from_secs(a.checkpoint_secs));
-    let (config, corpus, vocab, vocab_stats, meta, resume, output) = match &a.resume {
+    let (config, corpus, vocab, vocab_stats, meta, resume, dest) = match &a.resume {
         Some(dir) => {
             let (config, corpus, vocab, meta, state) = resume_word2vec(&a, arch, m, dir)?;
             if !quiet {
@@ -797,16 +925,27 @@ fn train_word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::R
                     state.words_done
                 );
             }
-            (config, corpus, vocab, None, meta, Some(state), dir.clone())
+            let dest = model::Destination {
+                dir: dir.clone(),
+                replaces: meta.replaces.clone(),
+            };
+            (config, corpus, vocab, None, meta, Some(state), dest)
         }
         None => {
             let output = a.output.clone().expect("clap requires -o without --resume");
             let config = word2vec_config(&a, arch);
+            config.validate()?;
+            if a.input.corpus.iter().any(|p| p.as_os_str() == "-") {
+                anyhow::bail!("word2vec reads the corpus once per epoch and stdin can be read only once: save the text to a file (e.g. `... > corpus.txt`) and name that file");
+            }
+            let dest = model::Destination::fresh(&output, a.force, label)?;
             let flags = (&a.input, a.min_count, a.max_vocab, &a.vocab);
-            let (corpus, vocab, vocab_stats, meta) = fresh_input(flags, config.threads)?;
-            (config, corpus, vocab, vocab_stats, meta, None, output)
+            let (corpus, vocab, vocab_stats, meta) =
+                fresh_input(flags, config.threads, dest.replaces.clone())?;
+            (config, corpus, vocab, vocab_stats, meta, None, dest)
         }
     };
+    let output = dest.dir.clone();
     if !quiet {
         eprintln!(
             "wembed: vocabulary {} words, {} training tokens per epoch",
@@ -815,16 +954,13 @@ fn train_word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::R
         );
     }
     std::fs::create_dir_all(&output).map_err(|e| wembed::Error::io(&output, e))?;
+    wembed::atomic::set_interrupt_hint(&output, &format!("wembed {label} --resume"));
     // Saved first: a checkpoint's rows are this file's words, and a resumed run reads it back.
     vocab.save(&output.join(model::VOCAB))?;
     let ck = word2vec::Checkpointing {
         every,
         resume,
         meta: serde_json::to_value(&meta)?,
-    };
-    let label = match arch {
-        Architecture::SkipGram => "skipgram",
-        Architecture::Cbow => "cbow",
     };
     let progress = Progress::words(
         quiet,
@@ -856,6 +992,7 @@ fn train_word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::R
             "resumed": ck.resume.is_some(),
         }),
     )?;
+    dest.commit()?;
     eprintln!(
         "wembed: {label}: {} words in {:.1} s, {:.0} words/s ({:.0} words/s/thread, {} threads) -> {}",
         stats.words,
@@ -863,7 +1000,7 @@ fn train_word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::R
         stats.words_per_sec,
         stats.words_per_sec / stats.threads as f64,
         stats.threads,
-        output.display()
+        dest.target().display()
     );
     Ok(())
 }
@@ -1048,7 +1185,7 @@ fn glove_config(a: &GloveArgs) -> GloveConfig {
         lr: a.lr,
         iter: a.iter,
         memory: (a.memory * (1u64 << 30) as f64) as usize,
-        threads: a.input.threads.max(1),
+        threads: a.input.threads(),
         seed: a.seed,
         ..GloveConfig::default()
     }
@@ -1065,7 +1202,7 @@ fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
     }
     let quiet = a.input.quiet;
     let start = std::time::Instant::now();
-    let (config, corpus, vocab, vocab_stats, meta, resume, output) = match &a.resume {
+    let (config, corpus, vocab, vocab_stats, meta, resume, dest) = match &a.resume {
         Some(dir) => {
             let state: glove::GloveState = wembed::checkpoint::read(dir)?;
             let stored = serde_json::to_value(&state.config)?;
@@ -1098,24 +1235,25 @@ fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
                     }
                 );
             }
-            (
-                state.config.clone(),
-                corpus,
-                vocab,
-                None,
-                meta,
-                Some(state),
-                dir.clone(),
-            )
+            let dest = model::Destination {
+                dir: dir.clone(),
+                replaces: meta.replaces.clone(),
+            };
+            let config = state.config.clone();
+            (config, corpus, vocab, None, meta, Some(state), dest)
         }
         None => {
             let output = a.output.clone().expect("clap requires -o without --resume");
             let config = glove_config(&a);
+            config.validate()?;
+            let dest = model::Destination::fresh(&output, a.force, "glove")?;
             let flags = (&a.input, a.min_count, a.max_vocab, &a.vocab);
-            let (corpus, vocab, vocab_stats, meta) = fresh_input(flags, config.threads)?;
-            (config, corpus, vocab, vocab_stats, meta, None, output)
+            let (corpus, vocab, vocab_stats, meta) =
+                fresh_input(flags, config.threads, dest.replaces.clone())?;
+            (config, corpus, vocab, vocab_stats, meta, None, dest)
         }
     };
+    let output = dest.dir.clone();
     let vocab_secs = start.elapsed().as_secs_f64();
     if !quiet {
         eprintln!(
@@ -1125,6 +1263,7 @@ fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
         );
     }
     std::fs::create_dir_all(&output).map_err(|e| wembed::Error::io(&output, e))?;
+    wembed::atomic::set_interrupt_hint(&output, "wembed glove --resume");
     // Saved first: a resumed run reads it back.
     vocab.save(&output.join(model::VOCAB))?;
     let ck = glove::GloveCheckpointing {
@@ -1177,10 +1316,11 @@ fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
             s.peak_rss_mib.map_or("?".into(), |m| format!("{m:.0} MiB"))
         );
     }
+    dest.commit()?;
     eprintln!(
         "wembed: glove: total {:.1} s -> {}",
         start.elapsed().as_secs_f64(),
-        output.display()
+        dest.target().display()
     );
     Ok(())
 }

@@ -114,3 +114,96 @@ pub fn load(dir: &Path, which: Which) -> Result<(Embeddings, Option<Embeddings>)
         Which::Sum => (open(INPUT)?, Some(open(OUTPUT)?)),
     })
 }
+
+/// Where a fresh run writes its model folder. A run never mixes its files with another run's:
+/// an existing, non-empty folder is refused unless `--force` is given, and then the new model is
+/// built in a staging folder beside it (`.NAME.new`) that replaces the old one only when it is
+/// complete, so a failed or killed forced run leaves the old model as it was.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Destination {
+    /// The folder the trainer writes into.
+    pub dir: std::path::PathBuf,
+    /// The folder `dir` replaces when the run finishes (`--force` over an existing model).
+    #[serde(default)]
+    pub replaces: Option<std::path::PathBuf>,
+}
+
+impl Destination {
+    /// Checks `dir` before any work is done. `command` names the trainer for the message
+    /// (`wembed COMMAND --resume DIR`).
+    pub fn fresh(dir: &Path, force: bool, command: &str) -> Result<Destination> {
+        let meta = match std::fs::metadata(dir) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Destination {
+                    dir: dir.to_path_buf(),
+                    replaces: None,
+                })
+            }
+            Err(e) => return Err(Error::io(dir, e)),
+        };
+        if !meta.is_dir() {
+            return Err(Error::bad_file(
+                dir,
+                "exists and is not a folder: name a new folder for the model",
+            ));
+        }
+        let empty = std::fs::read_dir(dir)
+            .map_err(|e| Error::io(dir, e))?
+            .next()
+            .is_none();
+        if empty {
+            return Ok(Destination {
+                dir: dir.to_path_buf(),
+                replaces: None,
+            });
+        }
+        if !force {
+            let d = dir.display();
+            let what = match dir.join(crate::checkpoint::FILE).is_file() {
+                true => "holds an interrupted run",
+                false => "already exists and is not empty",
+            };
+            return Err(Error::Invalid(format!(
+                "{d} {what}: continue an interrupted run with `wembed {command} --resume {d}`, or replace the folder with --force (the old one stays until the new run finishes)"
+            )));
+        }
+        let name = dir.file_name().unwrap_or_default().to_string_lossy();
+        let staging = dir.with_file_name(format!(".{name}.new"));
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
+        }
+        Ok(Destination {
+            dir: staging,
+            replaces: Some(dir.to_path_buf()),
+        })
+    }
+
+    /// The folder the finished model ends up in.
+    pub fn target(&self) -> &Path {
+        self.replaces.as_deref().unwrap_or(&self.dir)
+    }
+
+    /// Puts a finished model in place: swaps the staging folder with the old one in a single
+    /// rename (RENAME_EXCHANGE), then removes the old model. Where the filesystem cannot swap,
+    /// the old folder is moved aside first, then the new one renamed into place.
+    pub fn commit(&self) -> Result<()> {
+        let Some(old) = &self.replaces else {
+            return Ok(());
+        };
+        let cwd = rustix::fs::CWD;
+        let swapped =
+            rustix::fs::renameat_with(cwd, &self.dir, cwd, old, rustix::fs::RenameFlags::EXCHANGE);
+        if swapped.is_ok() {
+            return std::fs::remove_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e));
+        }
+        let name = old.file_name().unwrap_or_default().to_string_lossy();
+        let aside = old.with_file_name(format!(".{name}.old-{}", std::process::id()));
+        if old.exists() {
+            std::fs::rename(old, &aside).map_err(|e| Error::io(old, e))?;
+        }
+        std::fs::rename(&self.dir, old).map_err(|e| Error::io(old, e))?;
+        let _ = std::fs::remove_dir_all(&aside);
+        Ok(())
+    }
+}

@@ -136,7 +136,7 @@ fn stdin_plain_and_gzip_and_its_summary() {
                 "-q",
                 "--min-count",
                 "1",
-                "-t",
+                "--threads",
                 "3",
             ],
             &input,

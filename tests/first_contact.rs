@@ -203,3 +203,254 @@ fn dash_is_stdout_for_text_formats_and_vocab() {
     );
     assert!(!Path::new("-").exists(), "a file named - was written");
 }
+
+fn config(model: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(model.join("config.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn a_fresh_run_never_overwrites_a_model_unless_forced() {
+    let d = tmp();
+    let model = small_model(d.path(), "m");
+    let before = std::fs::read(model.join("input.npy")).unwrap();
+    let args = |dim: &'static str| {
+        vec![
+            "skipgram".to_string(),
+            synth_corpus(),
+            "-o".into(),
+            s(&model).into(),
+            "-q".into(),
+            "--dim".into(),
+            dim.into(),
+            "--epochs".into(),
+            "1".into(),
+        ]
+    };
+    let run = |a: Vec<String>| wembed(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let err = assert_one_line_error(&run(args("4")), "already exists");
+    assert!(err.contains("--resume") && err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read(model.join("input.npy")).unwrap(), before);
+    // A forced run that fails keeps the old model as it was.
+    let mut failing = args("4");
+    failing.extend(["--force".into(), "--min-count".into(), "100000000".into()]);
+    assert_one_line_error(&run(failing), "no word occurs");
+    assert_eq!(std::fs::read(model.join("input.npy")).unwrap(), before);
+    // A forced run replaces the whole folder: no stale file of the old run, no staging folder.
+    std::fs::write(model.join("stale.txt"), "old run").unwrap();
+    let mut forced = args("4");
+    forced.push("--force".into());
+    ok(&run(forced));
+    assert_eq!(config(&model)["hyperparameters"]["dim"], 4);
+    assert!(!model.join("stale.txt").exists());
+    assert_eq!(names(d.path()), ["m"], "staging or old folders left");
+    assert_eq!(Embeddings::load(&model).unwrap().dim(), 4);
+}
+
+/// Starts a run in `cwd` and SIGKILLs it once its checkpoint has an epoch done.
+fn kill_after_an_epoch(cwd: &Path, args: &[&str], model: &Path) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wembed"))
+        .args(args)
+        .current_dir(cwd)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        let ck = std::fs::read(model.join("checkpoint.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+        if ck.is_some_and(|v| v["epoch"].as_u64() >= Some(1)) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return;
+        }
+        assert!(start.elapsed().as_secs() < 90, "no checkpoint");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn resume_works_from_any_folder_and_follows_a_moved_corpus() {
+    let d = tmp();
+    let a = d.path().join("a");
+    std::fs::create_dir(&a).unwrap();
+    std::fs::copy(synth_corpus(), a.join("c.txt.gz")).unwrap();
+    let train = [
+        "skipgram",
+        "c.txt.gz",
+        "-o",
+        "m",
+        "-q",
+        "--dim",
+        "64",
+        "--epochs",
+        "6",
+        "--threads",
+        "1",
+    ];
+    kill_after_an_epoch(&a, &train, &a.join("m"));
+    // The corpus moves; another corpus is refused.
+    let b = d.path().join("b");
+    std::fs::create_dir(&b).unwrap();
+    std::fs::rename(a.join("c.txt.gz"), b.join("moved.gz")).unwrap();
+    let other = b.join("other.gz");
+    ok(&wembed(&[
+        "synth",
+        "--tokens",
+        "100000",
+        "--seed",
+        "9",
+        "-o",
+        s(&other),
+    ]));
+    let resume = |extra: &[&str]| {
+        let mut args = vec!["skipgram", "--resume", "a/m", "-q"];
+        args.extend(extra);
+        std::process::Command::new(env!("CARGO_BIN_EXE_wembed"))
+            .args(&args)
+            .current_dir(d.path())
+            .output()
+            .unwrap()
+    };
+    assert_one_line_error(&resume(&[]), "--corpus PATH");
+    assert_one_line_error(&resume(&["--corpus", "b/other.gz"]), "is not the corpus");
+    ok(&resume(&["--corpus", "b/moved.gz"]));
+    let c = config(&a.join("m"));
+    assert_eq!(c["resumed"], true);
+    let stored = c["corpus"]["paths"][0].as_str().unwrap().to_string();
+    assert!(
+        Path::new(&stored).is_absolute() && stored.ends_with("b/moved.gz"),
+        "{stored}"
+    );
+}
+
+#[test]
+fn bad_arguments_are_refused_before_any_work_or_file() {
+    let d = tmp();
+    let model = d.path().join("m");
+    let corpus = synth_corpus();
+    for bad in [
+        &["--dim", "0"][..],
+        &["--dim", "-5"],
+        &["--window", "0"],
+        &["--epochs", "0"],
+        &["--negative", "0"],
+        &["--lr", "-1"],
+    ] {
+        let mut args = vec!["skipgram", corpus.as_str(), "-o", s(&model), "-q"];
+        args.extend(bad);
+        let r = wembed(&args);
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(!r.status.success(), "{bad:?} accepted");
+        assert_eq!(err.lines().count(), 1, "{bad:?}: {err}");
+        assert!(err.starts_with("wembed: error: "), "{bad:?}: {err}");
+        assert!(!err.contains("-- -5"), "clap's tip: {err}");
+        assert!(!model.exists(), "{bad:?} left a folder behind");
+    }
+    for bad in [&["--dim", "0"][..], &["--window", "25"], &["--iter", "0"]] {
+        let mut args = vec!["glove", corpus.as_str(), "-o", s(&model), "-q"];
+        args.extend(bad);
+        let r = wembed(&args);
+        assert!(!r.status.success(), "glove {bad:?} accepted");
+        assert!(!model.exists(), "glove {bad:?} left a folder behind");
+    }
+    // --threads 0 means all cores.
+    ok(&wembed(&[
+        "skipgram",
+        &corpus,
+        "-o",
+        s(&model),
+        "-q",
+        "--dim",
+        "8",
+        "--epochs",
+        "1",
+        "--threads",
+        "0",
+    ]));
+    let cores = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(config(&model)["hyperparameters"]["threads"], cores);
+}
+
+#[test]
+fn word2vec_and_fasttext_flags_mean_what_they_mean_there() {
+    let d = tmp();
+    let corpus = synth_corpus();
+    let err = assert_one_line_error(
+        &wembed(&["skipgram", "-train", &corpus, "-output", "y"]),
+        "-train",
+    );
+    assert!(err.contains("wembed skipgram FILE -o DIR"), "{err}");
+    assert_one_line_error(&wembed(&["skipgram", &corpus, "-cbow", "1"]), "wembed cbow");
+    // word2vec C's spellings, single dash, with `-hs 1` and `-t` as fastText's sample.
+    let m = d.path().join("c");
+    ok(&wembed(&[
+        "skipgram",
+        &corpus,
+        "-o",
+        s(&m),
+        "-q",
+        "-size",
+        "12",
+        "-window",
+        "3",
+        "-negative",
+        "2",
+        "-hs",
+        "1",
+        "-iter",
+        "1",
+        "-min-count",
+        "3",
+        "-alpha",
+        "0.01",
+        "-threads",
+        "1",
+        "-t",
+        "1e-3",
+    ]));
+    let h = &config(&m)["hyperparameters"];
+    assert_eq!(
+        (
+            h["dim"].as_u64(),
+            h["window"].as_u64(),
+            h["negative"].as_u64()
+        ),
+        (Some(12), Some(3), Some(2))
+    );
+    assert_eq!(h["hs"], true);
+    assert_eq!(h["epochs"], 1);
+    assert_eq!(h["threads"], 1);
+    assert_eq!(h["sample"].as_f64(), Some(1e-3));
+    assert!((h["lr"].as_f64().unwrap() - 0.01).abs() < 1e-6);
+    assert_eq!(config(&m)["vocab"]["options"]["min_count"], 3);
+    // fastText's, and --hs 0 / --hs 1 with a space.
+    let f = d.path().join("f");
+    ok(&wembed(&[
+        "cbow",
+        &corpus,
+        "-o",
+        s(&f),
+        "-q",
+        "-dim",
+        "10",
+        "-ws",
+        "2",
+        "-epoch",
+        "1",
+        "-minCount",
+        "4",
+        "-neg",
+        "3",
+        "--hs",
+        "0",
+    ]));
+    let h = &config(&f)["hyperparameters"];
+    assert_eq!(
+        (h["dim"].as_u64(), h["window"].as_u64()),
+        (Some(10), Some(2))
+    );
+    assert_eq!(h["hs"], false);
+    assert_eq!(config(&f)["vocab"]["options"]["min_count"], 4);
+}

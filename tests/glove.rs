@@ -351,6 +351,10 @@ fn glove_command_writes_a_model_folder_and_reads_stdin_with_a_vocab() {
     ]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     assert!(m2.join("vectors.bin").exists());
-    let r = run(&["glove", "-", "-o", m2.to_str().unwrap(), "-q"]);
-    assert_one_line_error(&r, "stdin cannot be re-read");
+    // The hint names what works: --vocab (which the run above used) or a file.
+    let m3 = p(&d, "m3");
+    let r = run(&["glove", "-", "-o", m3.to_str().unwrap(), "-q"]);
+    let err = assert_one_line_error(&r, "stdin can be read only once");
+    assert!(err.contains("--vocab FILE"), "{err}");
+    assert!(!m3.exists(), "a folder was made before the error");
 }

@@ -60,6 +60,36 @@ impl Default for GloveConfig {
     }
 }
 
+impl GloveConfig {
+    /// Refuses settings that cannot train; callers check before any work or file is made.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: &str| Err(Error::Invalid(m.to_string()));
+        let positive = |x: f64| x > 0.0 && x.is_finite();
+        if self.dim == 0 {
+            return bad("--dim must be positive");
+        }
+        if self.window == 0 || self.window > cooccur::MAX_WINDOW {
+            return bad(&format!(
+                "--window must be within 1..={}",
+                cooccur::MAX_WINDOW
+            ));
+        }
+        if self.iter == 0 {
+            return bad("--iter must be positive");
+        }
+        if !positive(self.x_max) || !positive(self.lr) {
+            return bad("--x-max and --lr must be positive numbers");
+        }
+        if !(self.alpha >= 0.0 && self.alpha.is_finite()) {
+            return bad("--alpha must be zero or positive");
+        }
+        if self.memory == 0 {
+            return bad("--memory must be a positive number of GiB");
+        }
+        Ok(())
+    }
+}
+
 /// Time and peak memory of one stage.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Stage {
@@ -171,11 +201,7 @@ fn train_inner(
     ck: &GloveCheckpointing,
     wrote: &std::sync::atomic::AtomicBool,
 ) -> Result<GloveStats> {
-    if config.dim == 0 || config.iter == 0 || config.x_max <= 0.0 || config.lr <= 0.0 {
-        return Err(Error::Invalid(
-            "--dim, --iter, --x-max and --lr must be positive".into(),
-        ));
-    }
+    config.validate()?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let save = |state: &GloveState| -> Result<()> {
         checkpoint::write(dir, state)?;

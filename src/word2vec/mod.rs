@@ -98,7 +98,8 @@ impl Word2VecConfig {
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Refuses settings that cannot train; callers check before any work or file is made.
+    pub fn validate(&self) -> Result<()> {
         let bad = |m: &str| Err(Error::Invalid(m.to_string()));
         if self.dim == 0 {
             return bad("--dim must be positive");

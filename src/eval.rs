@@ -2,8 +2,9 @@
 //! words, as word2vec's compute-accuracy and gensim's `evaluate_word_analogies`) and word-pair
 //! similarity (Spearman's rho, as gensim's `evaluate_word_pairs`).
 //!
-//! Both are case-insensitive like those tools: words are lowercased and, where several rows fold to
-//! the same word, the most frequent (first) row stands for it.
+//! Both fold case by default like those tools (`Case::Fold`): words are lowercased and, where
+//! several rows fold to the same word, the most frequent (first) row stands for it. Queries
+//! (`neighbors`, `analogy`) match exactly, as gensim's `most_similar` does (`Case::Exact`).
 
 use crate::error::{Error, Result};
 use crate::kernels;
@@ -21,20 +22,41 @@ pub enum Method {
     CosMul,
 }
 
-/// Unit-length rows of the most frequent `restrict` words, and a lowercase index over them.
+/// How words are matched against the vocabulary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Case {
+    /// `Apple` is only `Apple`.
+    Exact,
+    /// `Apple` finds the most frequent row whose lowercase form is `apple`.
+    Fold,
+}
+
+impl Case {
+    fn key(self, w: &str) -> std::borrow::Cow<'_, str> {
+        match self {
+            Case::Exact => std::borrow::Cow::Borrowed(w),
+            Case::Fold => std::borrow::Cow::Owned(w.to_lowercase()),
+        }
+    }
+}
+
+/// Unit-length rows of the most frequent `restrict` words, and an index over them (exact or
+/// case-folded).
 pub struct UnitVectors<'a> {
     emb: &'a Embeddings,
     unit: Vec<f32>,
     n: usize,
     dim: usize,
-    /// Lowercased word → its first (most frequent) row.
+    /// Word (lowercased when folding) → its first (most frequent) row.
     index: HashMap<String, usize>,
-    /// Row → the row that stands for its lowercased form.
+    /// Row → the row that stands for its word (its own row unless folding merged it).
     canon: Vec<usize>,
+    case: Case,
 }
 
 impl<'a> UnitVectors<'a> {
-    pub fn new(emb: &'a Embeddings, restrict: Option<usize>) -> Self {
+    pub fn new(emb: &'a Embeddings, restrict: Option<usize>, case: Case) -> Self {
         let n = restrict.map_or(emb.len(), |r| r.min(emb.len()));
         let dim = emb.dim();
         let mut unit = emb.matrix.data()[..n * dim].to_vec();
@@ -42,7 +64,7 @@ impl<'a> UnitVectors<'a> {
         let mut index = HashMap::with_capacity(n);
         let mut canon = Vec::with_capacity(n);
         for (i, w) in emb.words[..n].iter().enumerate() {
-            let c = *index.entry(w.to_lowercase()).or_insert(i);
+            let c = *index.entry(case.key(w).into_owned()).or_insert(i);
             canon.push(c);
         }
         UnitVectors {
@@ -52,6 +74,7 @@ impl<'a> UnitVectors<'a> {
             dim,
             index,
             canon,
+            case,
         }
     }
 
@@ -64,7 +87,7 @@ impl<'a> UnitVectors<'a> {
     }
 
     pub fn id(&self, word: &str) -> Option<usize> {
-        self.index.get(&word.to_lowercase()).copied()
+        self.index.get(self.case.key(word).as_ref()).copied()
     }
 
     pub fn word(&self, row: usize) -> &str {
@@ -135,6 +158,7 @@ pub fn analogy(
     questions: &Path,
     restrict: Option<usize>,
     method: Method,
+    case: Case,
 ) -> Result<AnalogyReport> {
     let text = std::fs::read(questions).map_err(|e| Error::io(questions, e))?;
     let text = String::from_utf8(text).map_err(|e| {
@@ -143,7 +167,7 @@ pub fn analogy(
             format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
         )
     })?;
-    let uv = UnitVectors::new(emb, restrict);
+    let uv = UnitVectors::new(emb, restrict, case);
     let mut sections: Vec<(String, Score)> = Vec::new();
     // (section, [a, b, c, d] canonical rows)
     let mut known: Vec<(usize, [usize; 4])> = Vec::new();
@@ -288,9 +312,9 @@ pub struct SimilarityReport {
 
 /// Correlation of cosine similarity with human scores in a `word1 word2 score` file (tab or
 /// space separated, `#` comments). Pairs with an unknown word are skipped and counted.
-pub fn similarity(emb: &Embeddings, pairs: &Path) -> Result<SimilarityReport> {
+pub fn similarity(emb: &Embeddings, pairs: &Path, case: Case) -> Result<SimilarityReport> {
     let text = std::fs::read_to_string(pairs).map_err(|e| Error::io(pairs, e))?;
-    let uv = UnitVectors::new(emb, None);
+    let uv = UnitVectors::new(emb, None, case);
     let (mut gold, mut pred) = (Vec::new(), Vec::new());
     let mut total = 0;
     for (no, line) in text.lines().enumerate() {

@@ -295,6 +295,10 @@ struct NeighborsArgs {
     vectors: PathBuf,
     #[arg(required = true)]
     words: Vec<String>,
+    /// Match words ignoring case (the most frequent row of each folded form answers); by default
+    /// `Apple` is only `Apple`, as in gensim.
+    #[arg(long)]
+    ignore_case: bool,
     /// How many neighbours.
     #[arg(short = 'k', default_value_t = 10)]
     k: usize,
@@ -308,6 +312,9 @@ struct AnalogyArgs {
     a: String,
     b: String,
     c: String,
+    /// Match words ignoring case; by default they match exactly, as in gensim.
+    #[arg(long)]
+    ignore_case: bool,
     #[arg(short = 'k', default_value_t = 10)]
     k: usize,
     #[arg(long)]
@@ -403,6 +410,11 @@ struct EvalArgs {
     /// Answer analogies among the N most frequent words only (0: all).
     #[arg(long, default_value_t = 30_000)]
     restrict: usize,
+    /// Match words exactly. By default case is folded, as gensim's evaluate_word_analogies and
+    /// evaluate_word_pairs do: questions-words.txt capitalises names (Athens Greece) and
+    /// wordsim353 and MEN are lowercase, while most vectors are trained on cased text.
+    #[arg(long)]
+    case_sensitive: bool,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -1015,11 +1027,15 @@ fn eval(a: EvalArgs) -> anyhow::Result<()> {
         anyhow::bail!("nothing to evaluate: give --analogy FILE and/or --similarity FILE");
     }
     let emb = Embeddings::load(&a.vectors)?;
+    let case = match a.case_sensitive {
+        true => eval::Case::Exact,
+        false => eval::Case::Fold,
+    };
     let mut json = serde_json::Map::new();
     if let Some(q) = &a.analogy {
         let restrict = (a.restrict > 0).then_some(a.restrict);
         let start = std::time::Instant::now();
-        let r = eval::analogy(&emb, q, restrict, method)?;
+        let r = eval::analogy(&emb, q, restrict, method, case)?;
         if a.json {
             json.insert("analogy".into(), serde_json::to_value(&r)?);
         } else {
@@ -1056,7 +1072,7 @@ fn eval(a: EvalArgs) -> anyhow::Result<()> {
     }
     let mut sims = Vec::new();
     for f in &a.similarity {
-        let r = eval::similarity(&emb, f)?;
+        let r = eval::similarity(&emb, f, case)?;
         if !a.json {
             println!(
                 "similarity {}  spearman {:.4}  pearson {:.4}  pairs {}/{} ({} with unknown words)",
@@ -1125,9 +1141,16 @@ fn print_neighbours(
     }
 }
 
+fn query_case(ignore_case: bool) -> eval::Case {
+    match ignore_case {
+        true => eval::Case::Fold,
+        false => eval::Case::Exact,
+    }
+}
+
 fn neighbors(a: NeighborsArgs) -> anyhow::Result<()> {
     let emb = Embeddings::load(&a.vectors)?;
-    let uv = eval::UnitVectors::new(&emb, None);
+    let uv = eval::UnitVectors::new(&emb, None, query_case(a.ignore_case));
     let mut out = Vec::new();
     for w in &a.words {
         let id = uv.id(w).ok_or_else(|| {
@@ -1148,7 +1171,7 @@ fn neighbors(a: NeighborsArgs) -> anyhow::Result<()> {
 
 fn analogy(a: AnalogyArgs) -> anyhow::Result<()> {
     let emb = Embeddings::load(&a.vectors)?;
-    let uv = eval::UnitVectors::new(&emb, None);
+    let uv = eval::UnitVectors::new(&emb, None, query_case(a.ignore_case));
     let id = |w: &str| {
         uv.id(w).ok_or_else(|| {
             anyhow::anyhow!("{w:?} is not in the vocabulary of {}", a.vectors.display())

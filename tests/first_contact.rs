@@ -454,3 +454,25 @@ fn word2vec_and_fasttext_flags_mean_what_they_mean_there() {
     assert_eq!(h["hs"], false);
     assert_eq!(config(&f)["vocab"]["options"]["min_count"], 4);
 }
+
+#[test]
+fn a_vocabulary_is_not_a_vectors_file() {
+    let d = tmp();
+    let model = small_model(d.path(), "m");
+    let q = format!(
+        "{}/corpora/synth-similarity.tsv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    for cmd in [
+        vec!["eval", "VOCAB", "--similarity", q.as_str()],
+        vec!["neighbors", "VOCAB", "gafefor"],
+        vec!["export", "VOCAB", "--format", "npy", "-o", "x.npy"],
+    ] {
+        let vocab = model.join("vocab.txt");
+        let args: Vec<&str> = cmd
+            .iter()
+            .map(|a| if *a == "VOCAB" { s(&vocab) } else { a })
+            .collect();
+        assert_one_line_error(&wembed(&args), "a vocabulary (word<TAB>count), not vectors");
+    }
+}

@@ -241,10 +241,16 @@ fn glove_learns_the_planted_relations_and_cleans_up() {
     lang.write_analogies(&mut q).unwrap();
     write(&p(&d, "q.txt"), &q);
     let emb = Embeddings::load(&p(&d, "model")).unwrap();
-    let acc = eval::analogy(&emb, &p(&d, "q.txt"), None, Method::CosAdd)
-        .unwrap()
-        .total
-        .accuracy();
+    let acc = eval::analogy(
+        &emb,
+        &p(&d, "q.txt"),
+        None,
+        Method::CosAdd,
+        eval::Case::Fold,
+    )
+    .unwrap()
+    .total
+    .accuracy();
     eprintln!(
         "glove synth accuracy {acc:.3} in {:.1} s",
         start.elapsed().as_secs_f64()

@@ -175,7 +175,14 @@ fn synth_accuracy(
     .unwrap();
     vocab.save(&model.join("vocab.txt")).unwrap();
     let emb = Embeddings::load(&model).unwrap();
-    let r = eval::analogy(&emb, &p(&d, "q.txt"), None, Method::CosAdd).unwrap();
+    let r = eval::analogy(
+        &emb,
+        &p(&d, "q.txt"),
+        None,
+        Method::CosAdd,
+        eval::Case::Fold,
+    )
+    .unwrap();
     assert_eq!(r.total.coverage(), 1.0);
     r.total.accuracy()
 }

@@ -155,6 +155,15 @@ fn read_text(path: &Path, header: Option<(usize, usize)>) -> Result<Embeddings> 
         let n = data.len() - before;
         match dim {
             None if n == 0 => return Err(bad(path, line_no, "no values after the word")),
+            // Without a header, one number per word is a count list (a vocab.txt), never vectors:
+            // reading it as 1-dimensional vectors would give meaningless scores.
+            None if n == 1 && header.is_none() => {
+                return Err(bad(
+                    path,
+                    line_no,
+                    "one number after the word: a vocabulary (word<TAB>count), not vectors; give the model folder or a vectors file",
+                ))
+            }
             None => dim = Some(n),
             Some(d) if d != n => {
                 return Err(bad(

@@ -107,9 +107,9 @@ struct LmDataArgs {
     /// Most frequent training words kept (plus <unk> and <eos>).
     #[arg(long, default_value_t = 10000)]
     vocab_size: usize,
-    /// Width of the model.
-    #[arg(long, default_value_t = 128)]
-    dim: usize,
+    /// Width of the model [default: the dimension of the --init vectors, else 128].
+    #[arg(long, value_parser = positive)]
+    dim: Option<usize>,
     #[arg(long, default_value_t = 2)]
     layers: usize,
     #[arg(long, default_value_t = 4)]
@@ -152,6 +152,9 @@ struct LmDataArgs {
     /// Output folder.
     #[arg(short = 'o', long = "output", value_name = "DIR")]
     output: Option<PathBuf>,
+    /// Replace an existing output folder; the old one stays until the new run has finished.
+    #[arg(long)]
+    force: bool,
     #[arg(long, short = 'q')]
     quiet: bool,
 }
@@ -950,7 +953,7 @@ fn train_word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::R
             if a.input.corpus.iter().any(|p| p.as_os_str() == "-") {
                 anyhow::bail!("word2vec reads the corpus once per epoch and stdin can be read only once: save the text to a file (e.g. `... > corpus.txt`) and name that file");
             }
-            let dest = model::Destination::fresh(&output, a.force, label)?;
+            let dest = model::Destination::fresh(&output, a.force, Some(label))?;
             let flags = (&a.input, a.min_count, a.max_vocab, &a.vocab);
             let (corpus, vocab, vocab_stats, meta) =
                 fresh_input(flags, config.threads, dest.replaces.clone())?;
@@ -1269,7 +1272,7 @@ fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
             let output = a.output.clone().expect("clap requires -o without --resume");
             let config = glove_config(&a);
             config.validate()?;
-            let dest = model::Destination::fresh(&output, a.force, "glove")?;
+            let dest = model::Destination::fresh(&output, a.force, Some("glove"))?;
             let flags = (&a.input, a.min_count, a.max_vocab, &a.vocab);
             let (corpus, vocab, vocab_stats, meta) =
                 fresh_input(flags, config.threads, dest.replaces.clone())?;
@@ -1369,17 +1372,20 @@ fn lm_split(a: LmSplitArgs) -> anyhow::Result<()> {
 }
 
 impl LmDataArgs {
-    fn output(&self) -> anyhow::Result<PathBuf> {
-        self.output
+    /// The output folder, refused if it holds another run (unless `--force`).
+    fn destination(&self, command: Option<&str>) -> anyhow::Result<model::Destination> {
+        let output = self
+            .output
             .clone()
-            .ok_or_else(|| anyhow::anyhow!("an output folder is needed: -o DIR"))
+            .ok_or_else(|| anyhow::anyhow!("an output folder is needed: -o DIR"))?;
+        Ok(model::Destination::fresh(&output, self.force, command)?)
     }
 
     /// What `--resume` needs to read the same data again.
     fn record(&self) -> serde_json::Value {
         serde_json::json!({
-            "corpus": self.corpus,
-            "valid": self.valid,
+            "corpus": absolute(&self.corpus),
+            "valid": self.valid.as_ref().map(|v| absolute(std::slice::from_ref(v)).remove(0)),
             "holdout": self.holdout,
             "lowercase": self.lowercase,
             "vocab_size": self.vocab_size,
@@ -1422,14 +1428,21 @@ impl LmDataArgs {
         Ok(data)
     }
 
+    /// The model's shape. Its width follows the pretrained vectors unless `--dim` is given (or
+    /// `--project` asks for a map from the vectors' width to another).
     fn config(&self, vocab_size: usize, vectors: Option<&Embeddings>) -> lm::Config {
+        let dim = match (self.dim, vectors) {
+            (Some(d), _) => d,
+            (None, Some(v)) if !self.project => v.dim(),
+            _ => lm::model::DEFAULT_DIM,
+        };
         let embed_dim = match vectors {
-            Some(v) if self.project && v.dim() != self.dim => Some(v.dim()),
+            Some(v) if self.project && v.dim() != dim => Some(v.dim()),
             _ => None,
         };
         lm::Config {
             vocab_size,
-            dim: self.dim,
+            dim,
             layers: self.layers,
             heads: self.heads,
             context: self.context,
@@ -1458,9 +1471,14 @@ impl LmDataArgs {
 
 fn print_metric(quiet: bool, label: &str, steps: usize, m: &lm::Metric) {
     if !quiet {
+        // No training loss before the first step: the field is left out rather than NaN.
+        let loss = match m.train_loss.is_finite() {
+            true => format!("  train loss {:.4}", m.train_loss),
+            false => String::new(),
+        };
         eprintln!(
-            "wembed: lm {label}: step {}/{steps}  train loss {:.4}  valid ppl {:.2}  {:.0} tokens/s  {:.0} s",
-            m.step, m.train_loss, m.valid_ppl, m.tokens_per_s, m.seconds
+            "wembed: lm {label}: step {}/{steps}{loss}  valid ppl {:.2}  {:.0} tokens/s  {:.0} s",
+            m.step, m.valid_ppl, m.tokens_per_s, m.seconds
         );
     }
 }
@@ -1478,7 +1496,6 @@ fn lm_train(a: LmTrainArgs, m: &ArgMatches) -> anyhow::Result<()> {
     if let Some(dir) = &a.resume {
         return lm_resume(&a, m, dir);
     }
-    let output = a.data.output()?;
     let scale: lm::InitScale = a.init_scale.parse()?;
     let vectors = match a.init.as_str() {
         "random" => None,
@@ -1488,6 +1505,7 @@ fn lm_train(a: LmTrainArgs, m: &ArgMatches) -> anyhow::Result<()> {
         let width = a.data.config(0, Some(v)).embed_width();
         lm::init::check_dim(v.dim(), width)?;
     }
+    let dest = a.data.destination(Some("lm train"))?;
     let data = a.data.prepare()?;
     let cfg = a.data.config(data.vocab.len(), vectors.as_ref());
     let device = lm::device();
@@ -1504,14 +1522,14 @@ fn lm_train(a: LmTrainArgs, m: &ArgMatches) -> anyhow::Result<()> {
     let extra = serde_json::json!({
         "init": a.init, "init_scale": scale, "init_report": init, "data": a.data.record(),
     });
-    run_lm_training(&model, &data, &options, &output, extra, a.data.quiet, None)
+    run_lm_training(&model, &data, &options, &dest, extra, a.data.quiet, None)
 }
 
 fn run_lm_training(
     model: &lm::Lm,
     data: &lm::LmData,
     options: &lm::TrainOptions,
-    output: &std::path::Path,
+    dest: &model::Destination,
     extra: serde_json::Value,
     quiet: bool,
     resume: Option<lm::train::Resume>,
@@ -1523,19 +1541,20 @@ fn run_lm_training(
         data,
         options,
         lm::train::Sink {
-            dir: Some(output.to_path_buf()),
+            dir: Some(dest.dir.clone()),
             extra,
             on_metric: &mut on_metric,
         },
         resume,
     )?;
     let last = metrics.last().expect("at least the step-0 evaluation");
+    dest.commit()?;
     println!(
         "validation perplexity {:.2} after {} steps ({:.0} tokens/s) -> {}",
         last.valid_ppl,
         last.step,
         last.tokens_per_s,
-        output.display()
+        dest.target().display()
     );
     Ok(())
 }
@@ -1606,11 +1625,15 @@ fn lm_resume(a: &LmTrainArgs, m: &ArgMatches, dir: &std::path::Path) -> anyhow::
             options.steps
         );
     }
+    let dest = model::Destination {
+        dir: dir.to_path_buf(),
+        replaces: None,
+    };
     run_lm_training(
         &model,
         &data,
         &options,
-        dir,
+        &dest,
         training,
         a.data.quiet,
         Some(resume),
@@ -1623,10 +1646,11 @@ fn lm_compare(a: LmCompareArgs) -> anyhow::Result<()> {
         .iter()
         .map(|n| lm::Arm::parse(n, a.freeze_steps))
         .collect::<wembed::Result<Vec<_>>>()?;
-    let output = a.data.output()?;
     let vectors = Embeddings::load(&a.init)?;
     let width = a.data.config(0, Some(&vectors)).embed_width();
     lm::init::check_dim(vectors.dim(), width)?;
+    let dest = a.data.destination(None)?;
+    let output = dest.dir.clone();
     let data = a.data.prepare()?;
     let cfg = a.data.config(data.vocab.len(), Some(&vectors));
     let options = a.data.options(0);
@@ -1654,7 +1678,11 @@ fn lm_compare(a: LmCompareArgs) -> anyhow::Result<()> {
         cfg.dim, cfg.layers, cfg.vocab_size
     );
     lm::plot::perplexity_curves(&png, &title, &lm::report::series(&results))?;
-    println!("-> {}, compare.csv, perplexity.png", output.display());
+    dest.commit()?;
+    println!(
+        "-> {}, compare.csv, perplexity.png",
+        dest.target().display()
+    );
     Ok(())
 }
 

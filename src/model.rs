@@ -130,8 +130,8 @@ pub struct Destination {
 
 impl Destination {
     /// Checks `dir` before any work is done. `command` names the trainer for the message
-    /// (`wembed COMMAND --resume DIR`).
-    pub fn fresh(dir: &Path, force: bool, command: &str) -> Result<Destination> {
+    /// (`wembed COMMAND --resume DIR`), where the trainer can resume.
+    pub fn fresh(dir: &Path, force: bool, command: Option<&str>) -> Result<Destination> {
         let meta = match std::fs::metadata(dir) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -164,8 +164,14 @@ impl Destination {
                 true => "holds an interrupted run",
                 false => "already exists and is not empty",
             };
+            let resume = match command {
+                Some(c) => {
+                    format!("continue an interrupted run with `wembed {c} --resume {d}`, or ")
+                }
+                None => String::new(),
+            };
             return Err(Error::Invalid(format!(
-                "{d} {what}: continue an interrupted run with `wembed {command} --resume {d}`, or replace the folder with --force (the old one stays until the new run finishes)"
+                "{d} {what}: {resume}replace the folder with --force (the old one stays until the new run finishes)"
             )));
         }
         let name = dir.file_name().unwrap_or_default().to_string_lossy();

@@ -476,3 +476,56 @@ fn a_vocabulary_is_not_a_vectors_file() {
         assert_one_line_error(&wembed(&args), "a vocabulary (word<TAB>count), not vectors");
     }
 }
+
+#[test]
+fn the_lm_takes_its_width_from_the_vectors_and_logs_no_nan() {
+    let d = tmp();
+    let model = small_model(d.path(), "m");
+    let corpus = synth_corpus();
+    let run = |out: &str, extra: &[&str]| {
+        let out = d.path().join(out);
+        let mut args = vec![
+            "lm",
+            "train",
+            "--corpus",
+            &corpus,
+            "--init",
+            s(&model),
+            "--vocab-size",
+            "200",
+            "--layers",
+            "1",
+            "--heads",
+            "2",
+            "--context",
+            "16",
+            "--batch",
+            "4",
+            "--steps",
+            "6",
+            "--eval-every",
+            "3",
+            "--valid-tokens",
+            "256",
+            "--checkpoint-secs",
+            "0",
+        ];
+        args.extend(extra);
+        args.extend(["-o", out.to_str().unwrap()]);
+        (wembed(&args), out)
+    };
+    let (r, out) = run("lm", &[]);
+    ok(&r);
+    let log = String::from_utf8_lossy(&r.stderr);
+    assert!(!log.contains("NaN"), "{log}");
+    assert!(log.contains("train loss"), "{log}");
+    assert_eq!(config(&out)["model"]["dim"], 8, "width of the vectors");
+    // The folder now holds a run: a second one is refused unless forced.
+    let (r, _) = run("lm", &[]);
+    assert_one_line_error(&r, "wembed lm train --resume");
+    let (r, _) = run("lm", &["--force"]);
+    ok(&r);
+    // An explicit --dim that differs still needs --project.
+    let (r, _) = run("lm2", &["--dim", "16"]);
+    assert_one_line_error(&r, "--project");
+}

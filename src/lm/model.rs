@@ -10,6 +10,9 @@ use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::{linear, linear_no_bias, Linear, VarBuilder};
 
 /// Everything that fixes the shape of the network (saved as `config.json` in a checkpoint).
+/// The model width when neither `--dim` nor pretrained vectors set it.
+pub const DEFAULT_DIM: usize = 128;
+
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Config {
     /// Tokens, `<unk>` and `<eos>` included.

@@ -1,0 +1,82 @@
+//! `--threads 1 --seed S` output pinned bit for bit: a refactor (or a change that only observes
+//! training, such as the loss it reports) that alters a single bit of the vectors fails here.
+//! When a change is meant to alter the vectors, its commit says so and updates these pins.
+
+mod common;
+use common::*;
+
+fn corpus() -> String {
+    format!("{}/corpora/synth-1m.txt.gz", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// CRC-32 of each matrix of the model trained by `args` (plus the common flags).
+fn digests(args: &[&str], files: &[&str]) -> Vec<String> {
+    let d = tmp();
+    let m = d.path().join("m");
+    let corpus = corpus();
+    let mut all = vec![args[0], corpus.as_str(), "-o", m.to_str().unwrap(), "-q"];
+    all.extend(["--threads", "1", "--seed", "7"]);
+    all.extend(&args[1..]);
+    let r = wembed(&all);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    files
+        .iter()
+        .map(|f| {
+            let bytes = std::fs::read(m.join(f)).unwrap();
+            format!("{f}:{:08x}", crc32fast::hash(&bytes))
+        })
+        .collect()
+}
+
+#[test]
+fn single_thread_runs_are_pinned() {
+    let both = ["input.npy", "output.npy"];
+    let cases: [(&[&str], &[&str]); 5] = [
+        (&["skipgram", "--dim", "16", "--epochs", "2"], &both),
+        (
+            &[
+                "skipgram",
+                "--dim",
+                "16",
+                "--epochs",
+                "1",
+                "--pair-negatives",
+            ],
+            &both,
+        ),
+        (
+            &[
+                "skipgram",
+                "--dim",
+                "16",
+                "--epochs",
+                "1",
+                "--hs",
+                "--negative",
+                "0",
+            ],
+            &["input.npy", "hs-nodes.npy"],
+        ),
+        (&["cbow", "--dim", "16", "--epochs", "2"], &both),
+        (
+            &["glove", "--dim", "16", "--iter", "2"],
+            &["input.npy", "output.npy", "bias.npy"],
+        ),
+    ];
+    let mut seen = Vec::new();
+    for (args, files) in cases {
+        seen.push(format!(
+            "{} {}",
+            args.join(" "),
+            digests(args, files).join(" ")
+        ));
+    }
+    let expected = [
+        "skipgram --dim 16 --epochs 2 input.npy:2f97a35c output.npy:4c02c542",
+        "skipgram --dim 16 --epochs 1 --pair-negatives input.npy:efd32f1f output.npy:634db969",
+        "skipgram --dim 16 --epochs 1 --hs --negative 0 input.npy:c9254660 hs-nodes.npy:09095c9e",
+        "cbow --dim 16 --epochs 2 input.npy:69a7a052 output.npy:5413599f",
+        "glove --dim 16 --iter 2 input.npy:51134c40 output.npy:94dee649 bias.npy:98f19cb6",
+    ];
+    assert_eq!(seen, expected, "digests changed");
+}

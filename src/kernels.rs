@@ -59,6 +59,8 @@ pub fn normalize(x: &mut [f32]) {
 /// gradient is within 0.25% of its limit and the C tool clips it there.
 pub struct Sigmoid {
     table: Vec<f32>,
+    /// −ln σ(x) on the same grid: the log loss of a logit, for reporting only.
+    neg_log: Vec<f32>,
 }
 
 pub const MAX_EXP: f32 = 6.0;
@@ -66,13 +68,14 @@ const TABLE_SIZE: usize = 1024;
 
 impl Default for Sigmoid {
     fn default() -> Self {
+        let x = |i: usize| (i as f32 / TABLE_SIZE as f32 * 2.0 - 1.0) * MAX_EXP;
         let table = (0..=TABLE_SIZE)
-            .map(|i| {
-                let x = (i as f32 / TABLE_SIZE as f32 * 2.0 - 1.0) * MAX_EXP;
-                1.0 / (1.0 + (-x).exp())
-            })
+            .map(|i| 1.0 / (1.0 + (-x(i)).exp()))
             .collect();
-        Sigmoid { table }
+        let neg_log = (0..=TABLE_SIZE)
+            .map(|i| (-(x(i) as f64)).exp().ln_1p() as f32)
+            .collect();
+        Sigmoid { table, neg_log }
     }
 }
 
@@ -87,6 +90,20 @@ impl Sigmoid {
         } else {
             let i = ((x + MAX_EXP) * (TABLE_SIZE as f32 / MAX_EXP / 2.0)) as usize;
             self.table[i.min(TABLE_SIZE)]
+        }
+    }
+
+    /// −ln σ(x): the loss of a logit whose label is 1 (pass −x for label 0). Beyond the table
+    /// it is σ's tail, ln(1+e^−x) ≈ −x below −MAX_EXP and ≈ its edge value above.
+    #[inline(always)]
+    pub fn loss(&self, x: f32) -> f32 {
+        if x >= MAX_EXP {
+            self.neg_log[TABLE_SIZE]
+        } else if x <= -MAX_EXP {
+            -x
+        } else {
+            let i = ((x + MAX_EXP) * (TABLE_SIZE as f32 / MAX_EXP / 2.0)) as usize;
+            self.neg_log[i.min(TABLE_SIZE)]
         }
     }
 }

@@ -24,6 +24,11 @@ use wembed::word2vec::{self, Architecture, Word2VecConfig};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Where stderr is not a terminal (a log file, nohup, slurm, CI), print a progress line
+    /// every this many seconds instead of a bar; 0: none.
+    #[arg(long, global = true, value_name = "SECS",
+          default_value_t = wembed::progress::LOG_EVERY_SECS)]
+    log_every: u64,
 }
 
 #[derive(Subcommand)]
@@ -545,6 +550,7 @@ fn main() -> ExitCode {
         .map(|(_, m)| m.clone())
         .unwrap_or_default();
     wembed::atomic::install_interrupt_cleanup();
+    wembed::progress::set_log_every(cli.log_every);
     let result = match cli.command {
         Command::Vocab(a) => vocab(a),
         Command::Synth(a) => synth(a),
@@ -1008,8 +1014,12 @@ fn train_word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::R
         }),
     )?;
     dest.commit()?;
+    let loss = stats
+        .epoch_loss
+        .last()
+        .map_or(String::new(), |l| format!(", loss {l:.4}"));
     eprintln!(
-        "wembed: {label}: {} words in {:.1} s, {:.0} words/s ({:.0} words/s/thread, {} threads) -> {}",
+        "wembed: {label}: {} words in {:.1} s{loss}, {:.0} words/s ({:.0} words/s/thread, {} threads) -> {}",
         stats.words,
         stats.seconds,
         stats.words_per_sec,
@@ -1299,7 +1309,7 @@ fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
         meta: serde_json::to_value(&meta)?,
     };
     let count = Progress::bytes(quiet, "cooccur", corpus.total_bytes(), "tokens");
-    let train_bar = |total: u64| Progress::words(quiet, "glove", total, config.threads);
+    let train_bar = |total: u64| Progress::records(quiet, "glove", total);
     let note = |m: &str| {
         if !quiet {
             eprintln!("wembed: {m}");
@@ -1331,8 +1341,9 @@ fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
         }),
     )?;
     eprintln!(
-        "wembed: glove: vocab {vocab_secs:.1} s; {} records",
-        stats.records
+        "wembed: glove: vocab {vocab_secs:.1} s; {} records; final cost {}",
+        stats.records,
+        stats.cost.last().map_or("-".into(), |c| format!("{c:.6}"))
     );
     for s in &stats.stages {
         eprintln!(
@@ -1469,17 +1480,21 @@ impl LmDataArgs {
     }
 }
 
+fn metric_line(label: &str, steps: usize, m: &lm::Metric) -> String {
+    // No training loss before the first step: the field is left out rather than NaN.
+    let loss = match m.train_loss.is_finite() {
+        true => format!("  train loss {:.4}", m.train_loss),
+        false => String::new(),
+    };
+    format!(
+        "wembed: lm {label}: step {}/{steps}{loss}  valid ppl {:.2}  {:.0} tokens/s  {:.0} s",
+        m.step, m.valid_ppl, m.tokens_per_s, m.seconds
+    )
+}
+
 fn print_metric(quiet: bool, label: &str, steps: usize, m: &lm::Metric) {
     if !quiet {
-        // No training loss before the first step: the field is left out rather than NaN.
-        let loss = match m.train_loss.is_finite() {
-            true => format!("  train loss {:.4}", m.train_loss),
-            false => String::new(),
-        };
-        eprintln!(
-            "wembed: lm {label}: step {}/{steps}{loss}  valid ppl {:.2}  {:.0} tokens/s  {:.0} s",
-            m.step, m.valid_ppl, m.tokens_per_s, m.seconds
-        );
+        eprintln!("{}", metric_line(label, steps, m));
     }
 }
 
@@ -1535,7 +1550,8 @@ fn run_lm_training(
     resume: Option<lm::train::Resume>,
 ) -> anyhow::Result<()> {
     let steps = options.steps;
-    let mut on_metric = |m: &lm::Metric| print_metric(quiet, "train", steps, m);
+    let bar = Progress::steps(quiet, "lm", steps as u64);
+    let mut on_metric = |m: &lm::Metric| bar.note(&metric_line("train", steps, m));
     let metrics = lm::train::train(
         model,
         data,
@@ -1544,13 +1560,20 @@ fn run_lm_training(
             dir: Some(dest.dir.clone()),
             extra,
             on_metric: &mut on_metric,
+            progress: Some(&bar),
         },
         resume,
-    )?;
+    );
+    bar.finish();
+    let metrics = metrics?;
     let last = metrics.last().expect("at least the step-0 evaluation");
     dest.commit()?;
+    let train_loss = match last.train_loss.is_finite() {
+        true => format!(", train loss {:.4}", last.train_loss),
+        false => String::new(),
+    };
     println!(
-        "validation perplexity {:.2} after {} steps ({:.0} tokens/s) -> {}",
+        "validation perplexity {:.2}{train_loss} after {} steps ({:.0} tokens/s) -> {}",
         last.valid_ppl,
         last.step,
         last.tokens_per_s,

@@ -529,3 +529,137 @@ fn the_lm_takes_its_width_from_the_vectors_and_logs_no_nan() {
     let (r, _) = run("lm2", &["--dim", "16"]);
     assert_one_line_error(&r, "--project");
 }
+
+/// stderr is a pipe here, as in nohup, slurm or CI logs: progress comes as periodic lines that
+/// show the rate, the ETA and the loss (GloVe: records/s, iteration and cost).
+#[test]
+fn a_logged_run_shows_progress_and_loss() {
+    let d = tmp();
+    let corpus = synth_corpus();
+    let m = d.path().join("sg");
+    let r = wembed(&[
+        "skipgram",
+        &corpus,
+        "-o",
+        s(&m),
+        "--dim",
+        "100",
+        "--epochs",
+        "5",
+        "--threads",
+        "1",
+        "--log-every",
+        "1",
+    ]);
+    let log = ok_log(&r);
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("words/s/thread") && !l.contains(" -> "))
+        .collect();
+    assert!(!lines.is_empty(), "no progress line: {log}");
+    for l in &lines {
+        assert!(
+            l.contains('%') && l.contains("loss ") && l.contains("ETA"),
+            "{l}"
+        );
+    }
+    let summary = log.lines().last().unwrap();
+    assert!(summary.contains("loss "), "{summary}");
+    let losses: Vec<f64> = config(&m)["training"]["epoch_loss"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(losses.len(), 5, "{losses:?}");
+    assert!(
+        losses.iter().all(|l| l.is_finite() && *l > 0.0),
+        "{losses:?}"
+    );
+    assert!(losses[4] < losses[0], "the loss did not fall: {losses:?}");
+
+    let g = d.path().join("g");
+    let r = wembed(&[
+        "glove",
+        &corpus,
+        "-o",
+        s(&g),
+        "--dim",
+        "50",
+        "--iter",
+        "6",
+        "--threads",
+        "1",
+        "--log-every",
+        "1",
+    ]);
+    let log = ok_log(&r);
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("records/s")).collect();
+    assert!(!lines.is_empty(), "no progress line: {log}");
+    for l in &lines {
+        assert!(
+            l.contains(" iter ") && l.contains(" cost ") && !l.contains("lr"),
+            "{l}"
+        );
+    }
+    // --quiet: nothing but the summary.
+    let r = wembed(&[
+        "skipgram",
+        &corpus,
+        "-o",
+        s(&d.path().join("q")),
+        "-q",
+        "--dim",
+        "8",
+        "--epochs",
+        "1",
+        "--log-every",
+        "1",
+    ]);
+    assert_eq!(ok_log(&r).lines().count(), 1);
+}
+
+fn ok_log(r: &std::process::Output) -> String {
+    ok(r);
+    String::from_utf8_lossy(&r.stderr).into_owned()
+}
+
+#[test]
+fn ctrl_c_names_the_resume_command() {
+    let d = tmp();
+    let m = d.path().join("m");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wembed"))
+        .args([
+            "skipgram",
+            &synth_corpus(),
+            "-o",
+            s(&m),
+            "-q",
+            "--dim",
+            "64",
+            "--epochs",
+            "8",
+            "--threads",
+            "1",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !m.join("checkpoint.json").exists() {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        assert!(start.elapsed().as_secs() < 90, "no checkpoint");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let wanted = format!("wembed skipgram --resume {}", m.display());
+    assert!(err.contains(&wanted), "{err}");
+    ok(&wembed(&["skipgram", "--resume", s(&m), "-q"]));
+}

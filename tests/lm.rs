@@ -69,6 +69,7 @@ fn no_sink(f: &mut dyn FnMut(&lm::Metric)) -> lm::train::Sink<'_> {
         dir: None,
         extra: serde_json::Value::Null,
         on_metric: f,
+        progress: None,
     }
 }
 
@@ -175,6 +176,7 @@ fn training_lowers_perplexity_and_the_checkpoint_reloads_to_the_same_loss() {
             dir: Some(ckpt.clone()),
             extra: serde_json::Value::Null,
             on_metric: &mut count,
+            progress: None,
         },
         None,
     )

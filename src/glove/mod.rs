@@ -491,13 +491,24 @@ fn train_records(
             })
         };
         let every = ck.as_ref().and_then(|c| c.every);
+        let iteration = format!("iter {}/{}", it + 1, config.iter);
+        bar.set_message(iteration.clone());
+        // The bar shows the iteration's running cost per record, from every thread's mark.
+        let running = || {
+            let (mut n, mut sum) = (0u64, 0f64);
+            for mark in &marks {
+                let (d, c) = *mark.lock().expect("position lock");
+                (n, sum) = (n + d, sum + c);
+            }
+            bar.set_message(format!("{iteration} cost {:.6}", sum / n.max(1) as f64));
+        };
         let (cost, saved): (f64, Result<()>) = checkpoint::periodically(every, snapshot, || {
             std::thread::scope(|s| {
                 let hs: Vec<_> = recs
                     .chunks(per)
                     .enumerate()
                     .map(|(t, part)| {
-                        let (m, bar, mark) = (&m, &bar, &marks[t]);
+                        let (m, bar, mark, running) = (&m, &bar, &marks[t], &running);
                         s.spawn(move || {
                             let (start, mut cost) = *mark.lock().expect("position lock");
                             let mut done = start as usize;
@@ -507,6 +518,9 @@ fn train_records(
                                 done += block.len();
                                 *mark.lock().expect("position lock") = (done as u64, cost);
                                 bar.inc(block.len() as u64, 0);
+                                if t == 0 {
+                                    running();
+                                }
                             }
                             cost
                         })
@@ -519,7 +533,7 @@ fn train_records(
         });
         saved?;
         let cost = cost / recs.len() as f64;
-        bar.set_message(format!("cost {cost:.6}"));
+        bar.set_message(format!("iter {}/{} cost {cost:.6}", it + 1, config.iter));
         (progress.note)(&format!("iter {:>3}  cost {cost:.6}", it + 1));
         costs.push(cost);
         // A checkpoint: the matrices on disk are those of a finished iteration.

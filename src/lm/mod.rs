@@ -131,6 +131,7 @@ fn run_arm(
             dir: Some(out.join(&arm.name)),
             extra: serde_json::json!({ "arm": arm.name, "init": init }),
             on_metric: &mut on_metric,
+            progress: None,
         },
         None,
     )?;

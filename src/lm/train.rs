@@ -440,6 +440,8 @@ pub struct Sink<'a> {
     pub dir: Option<PathBuf>,
     pub extra: serde_json::Value,
     pub on_metric: &'a mut dyn FnMut(&Metric),
+    /// Steps done, with the running cross-entropy since the last evaluation as its message.
+    pub progress: Option<&'a crate::progress::Progress>,
 }
 
 /// Trains `lm` on `data.train`, evaluating on `data.valid` at step 0, every `eval_every` steps and
@@ -541,6 +543,10 @@ pub fn train(
         write_metrics(&dir.join(METRICS_FILE), metrics)
     };
     let on_metric = sink.on_metric;
+    let sink_progress = sink.progress;
+    if let Some(p) = sink_progress {
+        p.inc(first as u64, 0);
+    }
     let mut record = |step: usize,
                       (loss_sum, loss_n): (&mut f64, &mut usize),
                       train_time: f64,
@@ -602,6 +608,10 @@ pub fn train(
         train_time += step_start.elapsed().as_secs_f64();
         loss_sum += loss_value;
         loss_n += 1;
+        if let Some(p) = sink_progress {
+            p.inc(1, 0);
+            p.set_message(format!("loss {:.4}", loss_sum / loss_n as f64));
+        }
         let done = step + 1;
         let evaluate = done == o.steps || (o.eval_every > 0 && done % o.eval_every == 0);
         if evaluate {

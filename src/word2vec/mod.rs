@@ -183,6 +183,11 @@ pub struct TrainStats {
     pub seconds: f64,
     pub words_per_sec: f64,
     pub threads: usize,
+    /// Mean training loss of each epoch, per (context, centre) pair: the negative-sampling log
+    /// loss −ln σ(u·v) − Σ ln σ(−u·n), plus the hierarchical-softmax path's log loss with `hs`
+    /// (for CBOW, per centre word). A resumed epoch counts only the part trained after the resume.
+    #[serde(default)]
+    pub epoch_loss: Vec<f64>,
 }
 
 /// A checkpoint of a word2vec run (`checkpoint.json` in the model folder).
@@ -199,6 +204,9 @@ pub struct State {
     pub positions: Vec<u64>,
     /// Words trained before those positions, over all epochs.
     pub words_done: u64,
+    /// Mean loss of each finished epoch.
+    #[serde(default)]
+    pub epoch_loss: Vec<f64>,
     /// The caller's own record (the CLI keeps the corpus paths and vocabulary options here).
     pub meta: serde_json::Value,
 }
@@ -355,8 +363,14 @@ fn train_inner(
             total,
         },
         done: AtomicU64::new(ck.resume.as_ref().map_or(0, |s| s.words_done)),
+        loss: Mutex::new((0.0, 0)),
         progress,
     };
+    let epoch_loss = Mutex::new(
+        ck.resume
+            .as_ref()
+            .map_or(Vec::new(), |s| s.epoch_loss.clone()),
+    );
     progress.inc(shared.done.load(Ordering::Relaxed), 0);
     let start = Instant::now();
     let threads = config.threads.max(1);
@@ -370,6 +384,7 @@ fn train_inner(
         epoch,
         positions,
         words_done,
+        epoch_loss: epoch_loss.lock().expect("loss lock").clone(),
         meta: ck.meta.clone(),
     };
     let save = |st: &State| -> Result<()> {
@@ -464,6 +479,17 @@ fn train_inner(
                 failure.get_or_insert(e);
             }
         }
+        {
+            let mut sums = shared.loss.lock().expect("loss lock");
+            let mean = sums.0 / sums.1.max(1) as f64;
+            epoch_loss.lock().expect("loss lock").push(mean);
+            progress.note(&format!(
+                "wembed: epoch {}/{}  loss {mean:.4}",
+                epoch + 1,
+                config.epochs
+            ));
+            *sums = (0.0, 0);
+        }
         match (record, failure) {
             (Some(_), None) => ids_ready = true,
             (Some(_), Some(e)) => {
@@ -502,6 +528,7 @@ fn train_inner(
         words_per_sec: (words - ck.resume.as_ref().map_or(0, |s| s.words_done)) as f64
             / seconds.max(1e-9),
         threads,
+        epoch_loss: epoch_loss.into_inner().expect("loss lock"),
     })
 }
 
@@ -528,6 +555,8 @@ struct Shared<'a> {
     config: &'a Word2VecConfig,
     schedule: Schedule,
     done: AtomicU64,
+    /// Loss summed over the current epoch's pairs, and the pairs.
+    loss: Mutex<(f64, u64)>,
     progress: &'a Progress,
 }
 
@@ -554,6 +583,11 @@ struct Worker<'a> {
     neu1e: Vec<f32>,
     unreported: u64,
     lr: f32,
+    /// Loss and (context, centre) pairs since the last report, over the sentences sampled for
+    /// it (see `LOSS_EVERY`).
+    loss: f64,
+    pairs: u64,
+    sentences: u64,
     /// Where this thread publishes its position for checkpoints.
     mark: Option<&'a Mutex<(u64, u64)>>,
     epoch_words: u64,
@@ -577,16 +611,29 @@ impl<'a> Worker<'a> {
             neu1e: vec![0.0; dim],
             unreported: 0,
             lr: s.schedule.lr(s.done.load(Ordering::Relaxed)),
+            loss: 0.0,
+            pairs: 0,
+            sentences: 0,
             mark: None,
             epoch_words: 0,
         }
     }
 
-    fn report(&self) {
+    fn report(&mut self) {
         if self.unreported > 0 {
             self.s.done.fetch_add(self.unreported, Ordering::Relaxed);
             self.s.progress.inc(self.unreported, 0);
         }
+        self.publish_loss();
+    }
+
+    /// Adds this thread's loss to the epoch's; returns the epoch's running mean.
+    fn publish_loss(&mut self) -> f64 {
+        let mut sums = self.s.loss.lock().expect("loss lock");
+        sums.0 += self.loss;
+        sums.1 += self.pairs;
+        (self.loss, self.pairs) = (0.0, 0);
+        sums.0 / sums.1.max(1) as f64
     }
 
     fn refresh(&mut self) {
@@ -594,21 +641,31 @@ impl<'a> Worker<'a> {
         self.s.progress.inc(self.unreported, 0);
         self.unreported = 0;
         self.lr = self.s.schedule.lr(done);
-        self.s.progress.set_message(format!("{:.6}", self.lr));
+        let mean = self.publish_loss();
+        self.s
+            .progress
+            .set_message(format!("loss {mean:.4} lr {:.6}", self.lr));
     }
 
     /// One (input row, target word) update: the hierarchical-softmax path of `target` and/or
     /// the negatives `prepare_targets` drew for it, accumulating the input row's gradient in
     /// `neu1e`.
     #[inline(always)]
-    fn update_output(&mut self, h: &[f32], target: u32) {
+    fn update_output<const LOSS: bool>(&mut self, h: &[f32], target: u32) {
         let s = self.s;
         let lr = self.lr;
+        if LOSS {
+            self.pairs += 1;
+        }
         if let (Some(hf), Some(nodes)) = (&s.huffman, &s.nodes) {
             let t = target as usize;
             for (&point, &code) in hf.points[t].iter().zip(&hf.codes[t]) {
                 let row = nodes.row_mut(point as usize);
                 let f = kernels::dot(h, row);
+                if LOSS {
+                    // Label 1 − code: the loss of f for code 0, of −f for code 1.
+                    self.loss += s.sigmoid.loss(if code == 0 { f } else { -f }) as f64;
+                }
                 if f <= -kernels::MAX_EXP || f >= kernels::MAX_EXP {
                     continue;
                 }
@@ -622,6 +679,9 @@ impl<'a> Worker<'a> {
                 let label = if d == 0 { 1.0 } else { 0.0 };
                 let row = out.row_mut(word as usize);
                 let f = kernels::dot(h, row);
+                if LOSS {
+                    self.loss += s.sigmoid.loss(if d == 0 { f } else { -f }) as f64;
+                }
                 let g = (label - s.sigmoid.get(f)) * lr;
                 kernels::axpy(g, row, &mut self.neu1e);
                 kernels::axpy(g, h, row);
@@ -649,7 +709,7 @@ impl<'a> Worker<'a> {
     /// contexts × (centre + negatives) logits, and every gradient is computed from the rows as they
     /// were before the window's updates (as a mini-batch; word2vec C does the same per pair).
     #[inline(always)]
-    fn skipgram_shared(&mut self) {
+    fn skipgram_shared<const LOSS: bool>(&mut self) {
         let s = self.s;
         let (Some(neg), Some(out)) = (&s.negatives, &s.output) else {
             return;
@@ -689,11 +749,17 @@ impl<'a> Worker<'a> {
             }
             let k = self.targets.len();
             self.grads.clear();
+            if LOSS {
+                self.pairs += self.ctx.len() as u64;
+            }
             for &c in &self.ctx {
                 let h = s.input.row(c as usize);
                 for (j, &t) in self.targets.iter().enumerate() {
                     let f = kernels::dot(h, out.row(t as usize));
                     let label = if j == 0 { 1.0 } else { 0.0 };
+                    if LOSS {
+                        self.loss += s.sigmoid.loss(if j == 0 { f } else { -f }) as f64;
+                    }
                     self.grads.push((label - s.sigmoid.get(f)) * lr);
                 }
             }
@@ -718,10 +784,10 @@ impl<'a> Worker<'a> {
     }
 
     #[inline(always)]
-    fn skipgram(&mut self) {
+    fn skipgram<const LOSS: bool>(&mut self) {
         let s = self.s;
         if s.config.shared_negatives && s.huffman.is_none() {
-            return self.skipgram_shared();
+            return self.skipgram_shared::<LOSS>();
         }
         let n = self.ids.len();
         for pos in 0..n {
@@ -735,14 +801,14 @@ impl<'a> Worker<'a> {
                 self.prepare_targets(centre);
                 self.neu1e.fill(0.0);
                 let h = s.input.row_mut(context);
-                self.update_output(h, centre);
+                self.update_output::<LOSS>(h, centre);
                 kernels::axpy(1.0, &self.neu1e, h);
             }
         }
     }
 
     #[inline(always)]
-    fn cbow(&mut self) {
+    fn cbow<const LOSS: bool>(&mut self) {
         let s = self.s;
         let n = self.ids.len();
         for pos in 0..n {
@@ -764,7 +830,7 @@ impl<'a> Worker<'a> {
                     kernels::scale(1.0 / cw as f32, &mut neu1);
                 }
                 self.neu1e.fill(0.0);
-                self.update_output(&neu1, self.ids[pos]);
+                self.update_output::<LOSS>(&neu1, self.ids[pos]);
                 for c in lo..hi {
                     if c != pos {
                         kernels::axpy(1.0, &self.neu1e, s.input.row_mut(self.ids[c] as usize));
@@ -801,12 +867,18 @@ fn draw_targets(
 /// The hot loop of one sentence, compiled once per instruction set and picked at run time, so the
 /// kernels inlined into it use AVX2 where the CPU has it while the binary still runs everywhere.
 #[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
-fn train_sentence<'a>(w: &mut Worker<'a>) {
-    match w.s.config.architecture {
-        Architecture::SkipGram => w.skipgram(),
-        Architecture::Cbow => w.cbow(),
+fn train_sentence<'a>(w: &mut Worker<'a>, loss: bool) {
+    match (w.s.config.architecture, loss) {
+        (Architecture::SkipGram, false) => w.skipgram::<false>(),
+        (Architecture::SkipGram, true) => w.skipgram::<true>(),
+        (Architecture::Cbow, false) => w.cbow::<false>(),
+        (Architecture::Cbow, true) => w.cbow::<true>(),
     }
 }
+
+/// One sentence in this many has its loss computed (the others are trained by a copy of the loop
+/// without it): plenty for a running mean, at an eighth of the cost of computing it everywhere.
+const LOSS_EVERY: u64 = 8;
 
 impl Worker<'_> {
     /// Subsamples one sentence of in-vocabulary ids and trains on it.
@@ -823,7 +895,9 @@ impl Worker<'_> {
         if self.unreported >= REPORT_EVERY {
             self.refresh();
         }
-        train_sentence(self);
+        let sampled = self.sentences % LOSS_EVERY == 0;
+        self.sentences += 1;
+        train_sentence(self, sampled);
     }
 
     fn mark(&mut self, next: u64) {

@@ -619,6 +619,8 @@ fn usage_error(e: clap::Error) -> ! {
 }
 
 fn vocab(a: VocabArgs) -> anyhow::Result<()> {
+    // A model folder's vocab.txt is the row order of its matrices: replacing it breaks the model.
+    model::refuse_own_file(&a.output)?;
     let corpus = a.input.open()?;
     let options = VocabOptions {
         min_count: a.min_count,

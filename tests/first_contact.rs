@@ -93,6 +93,18 @@ fn export_into_a_model_folder_keeps_its_vocabulary() {
         assert_one_line_error(&r, "belongs to the model folder");
     }
     assert_eq!(std::fs::read(model.join("vocab.txt")).unwrap(), before);
+    // Nor may `wembed vocab` replace the model's word list.
+    let r = wembed(&[
+        "vocab",
+        &synth_corpus(),
+        "-q",
+        "--min-count",
+        "50",
+        "-o",
+        s(&model.join("vocab.txt")),
+    ]);
+    assert_one_line_error(&r, "belongs to the model folder");
+    assert_eq!(std::fs::read(model.join("vocab.txt")).unwrap(), before);
 }
 
 #[test]
@@ -662,4 +674,32 @@ fn ctrl_c_names_the_resume_command() {
     let wanted = format!("wembed skipgram --resume {}", m.display());
     assert!(err.contains(&wanted), "{err}");
     ok(&wembed(&["skipgram", "--resume", s(&m), "-q"]));
+}
+
+#[test]
+fn a_killed_forced_run_keeps_the_old_model_and_its_resume_replaces_it() {
+    let d = tmp();
+    let model = small_model(d.path(), "m");
+    let before = std::fs::read(model.join("input.npy")).unwrap();
+    let staging = d.path().join(".m.new");
+    let corpus = synth_corpus();
+    let args = [
+        "skipgram",
+        &corpus,
+        "-o",
+        s(&model),
+        "-q",
+        "--force",
+        "--dim",
+        "64",
+        "--epochs",
+        "6",
+        "--threads",
+        "1",
+    ];
+    kill_after_an_epoch(d.path(), &args, &staging);
+    assert_eq!(std::fs::read(model.join("input.npy")).unwrap(), before);
+    ok(&wembed(&["skipgram", "--resume", s(&staging), "-q"]));
+    assert_eq!(config(&model)["hyperparameters"]["dim"], 64);
+    assert_eq!(names(d.path()), ["m"], "staging folder left");
 }

@@ -75,9 +75,16 @@ pub fn periodically<R>(
                 }
             }
         });
-        let r = work();
-        stop.store(true, Ordering::Relaxed);
-        r
+        // Stops the saver however `work` ends: a panic unwinding through here must not leave
+        // the scope waiting for it forever.
+        struct Stop<'a>(&'a AtomicBool);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        let _stop = Stop(&stop);
+        work()
     });
     let e = error.into_inner().expect("checkpoint error lock");
     (r, e.map_or(Ok(()), Err))

@@ -550,6 +550,7 @@ fn main() -> ExitCode {
         .map(|(_, m)| m.clone())
         .unwrap_or_default();
     wembed::atomic::install_interrupt_cleanup();
+    wembed::hogwild::ignore_file_size_signal();
     wembed::progress::set_log_every(cli.log_every);
     let result = match cli.command {
         Command::Vocab(a) => vocab(a),
@@ -948,10 +949,7 @@ fn train_word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::R
                     state.words_done
                 );
             }
-            let dest = model::Destination {
-                dir: dir.clone(),
-                replaces: meta.replaces.clone(),
-            };
+            let dest = model::Destination::resumed(dir, meta.replaces.clone());
             (config, corpus, vocab, None, meta, Some(state), dest)
         }
         None => {
@@ -976,7 +974,8 @@ fn train_word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::R
             vocab.total()
         );
     }
-    std::fs::create_dir_all(&output).map_err(|e| wembed::Error::io(&output, e))?;
+    let fresh_run = resume.is_none().then(|| dest.fresh_run());
+    let locks = dest.lock(resume.is_none())?;
     wembed::atomic::set_interrupt_hint(&output, &format!("wembed {label} --resume"));
     // Saved first: a checkpoint's rows are this file's words, and a resumed run reads it back.
     vocab.save(&output.join(model::VOCAB))?;
@@ -1015,6 +1014,10 @@ fn train_word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::R
             "resumed": ck.resume.is_some(),
         }),
     )?;
+    drop(locks);
+    if let Some(f) = fresh_run {
+        f.keep();
+    }
     dest.commit()?;
     let loss = stats
         .epoch_loss
@@ -1273,10 +1276,7 @@ fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
                     }
                 );
             }
-            let dest = model::Destination {
-                dir: dir.clone(),
-                replaces: meta.replaces.clone(),
-            };
+            let dest = model::Destination::resumed(dir, meta.replaces.clone());
             let config = state.config.clone();
             (config, corpus, vocab, None, meta, Some(state), dest)
         }
@@ -1300,7 +1300,8 @@ fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
             vocab_secs
         );
     }
-    std::fs::create_dir_all(&output).map_err(|e| wembed::Error::io(&output, e))?;
+    let fresh_run = resume.is_none().then(|| dest.fresh_run());
+    let locks = dest.lock(resume.is_none())?;
     wembed::atomic::set_interrupt_hint(&output, "wembed glove --resume");
     // Saved first: a resumed run reads it back.
     vocab.save(&output.join(model::VOCAB))?;
@@ -1354,6 +1355,10 @@ fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
             s.seconds,
             s.peak_rss_mib.map_or("?".into(), |m| format!("{m:.0} MiB"))
         );
+    }
+    drop(locks);
+    if let Some(f) = fresh_run {
+        f.keep();
     }
     dest.commit()?;
     eprintln!(
@@ -1552,6 +1557,7 @@ fn run_lm_training(
     resume: Option<lm::train::Resume>,
 ) -> anyhow::Result<()> {
     let steps = options.steps;
+    let locks = dest.lock(resume.is_none())?;
     let bar = Progress::steps(quiet, "lm", steps as u64);
     let mut on_metric = |m: &lm::Metric| bar.note(&metric_line("train", steps, m));
     let metrics = lm::train::train(
@@ -1569,6 +1575,7 @@ fn run_lm_training(
     bar.finish();
     let metrics = metrics?;
     let last = metrics.last().expect("at least the step-0 evaluation");
+    drop(locks);
     dest.commit()?;
     let train_loss = match last.train_loss.is_finite() {
         true => format!(", train loss {:.4}", last.train_loss),
@@ -1650,10 +1657,7 @@ fn lm_resume(a: &LmTrainArgs, m: &ArgMatches, dir: &std::path::Path) -> anyhow::
             options.steps
         );
     }
-    let dest = model::Destination {
-        dir: dir.to_path_buf(),
-        replaces: None,
-    };
+    let dest = model::Destination::resumed(dir, None);
     run_lm_training(
         &model,
         &data,
@@ -1676,6 +1680,7 @@ fn lm_compare(a: LmCompareArgs) -> anyhow::Result<()> {
     lm::init::check_dim(vectors.dim(), width)?;
     let dest = a.data.destination(None)?;
     let output = dest.dir.clone();
+    let locks = dest.lock(true)?;
     let data = a.data.prepare()?;
     let cfg = a.data.config(data.vocab.len(), Some(&vectors));
     let options = a.data.options(0);
@@ -1703,6 +1708,7 @@ fn lm_compare(a: LmCompareArgs) -> anyhow::Result<()> {
         cfg.dim, cfg.layers, cfg.vocab_size
     );
     lm::plot::perplexity_curves(&png, &title, &lm::report::series(&results))?;
+    drop(locks);
     dest.commit()?;
     println!(
         "-> {}, compare.csv, perplexity.png",

@@ -14,7 +14,8 @@
 
 use crate::error::{Error, Result};
 use crate::vectors::{word2vec, Embeddings};
-use std::path::Path;
+use std::fs::File;
+use std::path::{Path, PathBuf};
 
 pub const CONFIG: &str = "config.json";
 pub const VOCAB: &str = "vocab.txt";
@@ -126,6 +127,9 @@ pub struct Destination {
     /// The folder `dir` replaces when the run finishes (`--force` over an existing model).
     #[serde(default)]
     pub replaces: Option<std::path::PathBuf>,
+    /// This run made `dir` (it did not exist, or is a staging folder).
+    #[serde(skip)]
+    pub created: bool,
 }
 
 impl Destination {
@@ -138,6 +142,7 @@ impl Destination {
                 return Ok(Destination {
                     dir: dir.to_path_buf(),
                     replaces: None,
+                    created: true,
                 })
             }
             Err(e) => return Err(Error::io(dir, e)),
@@ -156,6 +161,7 @@ impl Destination {
             return Ok(Destination {
                 dir: dir.to_path_buf(),
                 replaces: None,
+                created: false,
             });
         }
         if !force {
@@ -182,7 +188,51 @@ impl Destination {
         Ok(Destination {
             dir: staging,
             replaces: Some(dir.to_path_buf()),
+            created: true,
         })
+    }
+
+    /// A continued run's destination, as its checkpoint recorded it.
+    pub fn resumed(dir: &Path, replaces: Option<PathBuf>) -> Destination {
+        Destination {
+            dir: dir.to_path_buf(),
+            replaces,
+            created: false,
+        }
+    }
+
+    /// Cleans up after a fresh run unless [`FreshRun::keep`] is called: a run that fails before
+    /// its first checkpoint leaves nothing anyone could resume, so its files (the vocabulary,
+    /// scratch files) go, and the folder too if the run made it. A fresh run into a folder is then
+    /// never refused because an earlier attempt failed there.
+    pub fn fresh_run(&self) -> FreshRun<'_> {
+        FreshRun {
+            dest: self,
+            keep: false,
+        }
+    }
+
+    /// Creates the folder and locks it (and the folder it replaces) for the run. A fresh run
+    /// then checks again that no other run wrote into the folder since [`Destination::fresh`].
+    pub fn lock(&self, fresh: bool) -> Result<Vec<RunLock>> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+        let mut locks = vec![RunLock::acquire(&self.dir)?];
+        if let Some(old) = &self.replaces {
+            locks.push(RunLock::acquire(old)?);
+        }
+        if fresh {
+            let others = std::fs::read_dir(&self.dir)
+                .map_err(|e| Error::io(&self.dir, e))?
+                .flatten()
+                .any(|e| e.file_name() != PID_FILE);
+            if others {
+                return Err(Error::Invalid(format!(
+                    "{} was filled by another run meanwhile; train into another folder",
+                    self.dir.display()
+                )));
+            }
+        }
+        Ok(locks)
     }
 
     /// The folder the finished model ends up in.
@@ -211,5 +261,77 @@ impl Destination {
         std::fs::rename(&self.dir, old).map_err(|e| Error::io(old, e))?;
         let _ = std::fs::remove_dir_all(&aside);
         Ok(())
+    }
+}
+
+/// See [`Destination::fresh_run`].
+pub struct FreshRun<'a> {
+    dest: &'a Destination,
+    keep: bool,
+}
+
+impl FreshRun<'_> {
+    pub fn keep(mut self) {
+        self.keep = true;
+    }
+}
+
+impl Drop for FreshRun<'_> {
+    fn drop(&mut self) {
+        let dir = &self.dest.dir;
+        if self.keep || crate::checkpoint::path(dir).exists() {
+            return;
+        }
+        if self.dest.created {
+            let _ = std::fs::remove_dir_all(dir);
+        } else if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                let p = e.path();
+                let _ = match p.is_dir() {
+                    true => std::fs::remove_dir_all(&p),
+                    false => std::fs::remove_file(&p),
+                };
+            }
+        }
+    }
+}
+
+/// An exclusive lock on a model folder for the whole of a run, so that two runs never train into
+/// the same files. It is a `flock` on the folder itself: the kernel drops it when the process
+/// ends however it ends, so a killed run never leaves a lock behind. `.wembed-run` inside names
+/// the holder's PID for the second run's message.
+pub struct RunLock {
+    _dir: File,
+    pid_file: PathBuf,
+}
+
+const PID_FILE: &str = ".wembed-run";
+
+impl RunLock {
+    /// Locks `dir` (which must exist), or says which process holds it.
+    pub fn acquire(dir: &Path) -> Result<RunLock> {
+        let f = File::open(dir).map_err(|e| Error::io(dir, e))?;
+        let pid_file = dir.join(PID_FILE);
+        let op = rustix::fs::FlockOperation::NonBlockingLockExclusive;
+        if rustix::fs::flock(&f, op).is_err() {
+            let holder = std::fs::read_to_string(&pid_file).unwrap_or_default();
+            let holder = match holder.trim() {
+                "" => String::new(),
+                pid => format!(" (PID {pid})"),
+            };
+            return Err(Error::Invalid(format!(
+                "{} is in use by another wembed run{holder}; wait for it to finish, or train into another folder",
+                dir.display()
+            )));
+        }
+        std::fs::write(&pid_file, format!("{}\n", std::process::id()))
+            .map_err(|e| Error::io(&pid_file, e))?;
+        Ok(RunLock { _dir: f, pid_file })
+    }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.pid_file);
     }
 }

@@ -14,6 +14,30 @@ use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8] = b"\x93NUMPY";
+
+/// Gives the file `len` bytes of real disk blocks, not a sparse hole: a mapping that writes into a
+/// hole the disk cannot fill dies of SIGBUS mid-training, while a reservation that does not fit
+/// fails here, before any work, as a one-line "No space left on device". Filesystems without
+/// `fallocate` get the zeros written instead.
+fn reserve(file: &File, len: u64) -> std::io::Result<()> {
+    match rustix::fs::fallocate(file, rustix::fs::FallocateFlags::empty(), 0, len) {
+        Ok(()) => Ok(()),
+        Err(e) if e == rustix::io::Errno::OPNOTSUPP || e == rustix::io::Errno::NOSYS => {
+            use std::io::Write;
+            file.set_len(0)?;
+            let zeros = vec![0u8; 1 << 20];
+            let mut w = std::io::BufWriter::new(file);
+            let mut left = len;
+            while left > 0 {
+                let n = left.min(zeros.len() as u64) as usize;
+                w.write_all(&zeros[..n])?;
+                left -= n as u64;
+            }
+            w.flush()
+        }
+        Err(e) => Err(e.into()),
+    }
+}
 /// Data offset: header padded to one 64-byte line for short shapes, more lines for long ones.
 const ALIGN: usize = 64;
 
@@ -220,7 +244,7 @@ impl MatrixFile {
             .truncate(true)
             .open(tmp.path())
             .map_err(io)?;
-        file.set_len(len as u64).map_err(io)?;
+        reserve(&file, len as u64).map_err(io)?;
         let mut mmap = hogwild::map_mut(&file).map_err(io)?;
         mmap[..header.len()].copy_from_slice(&header);
         Ok(MatrixFile {

@@ -184,11 +184,8 @@ fn full_disk_is_a_one_line_error_and_leaves_earlier_outputs() {
             1,
             "cause printed once: {err}"
         );
-        let names: Vec<String> = std::fs::read_dir(&m)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(names, ["vocab.txt"], "only the complete vocabulary remains");
+        // A fresh run that failed before its first checkpoint takes its folder with it.
+        assert!(!m.exists(), "the failed run left its folder");
     }
 
     // GloVe spills and shuffles through temporary files: they go too.
@@ -236,4 +233,118 @@ fn output_under_a_file_is_a_one_line_error() {
         "-q",
     ]);
     assert_one_line_error(&r, "file/model");
+}
+
+/// A second run into a folder another run is training in is refused, naming the first's PID.
+#[test]
+fn a_model_folder_is_locked_for_the_whole_run() {
+    let d = tempfile::tempdir().unwrap();
+    let m = d.path().join("m");
+    let corpus = format!("{}/corpora/synth-1m.txt.gz", env!("CARGO_MANIFEST_DIR"));
+    let m_str = m.to_str().unwrap();
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_wembed"))
+        .args([
+            "skipgram",
+            &corpus,
+            "-o",
+            m_str,
+            "-q",
+            "--dim",
+            "64",
+            "--epochs",
+            "8",
+            "--threads",
+            "1",
+        ])
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !m.join("checkpoint.json").exists() {
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "the first run ended early"
+        );
+        assert!(start.elapsed().as_secs() < 90);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let pid = format!("PID {}", first.id());
+    let resume = wembed(&["skipgram", "--resume", m_str, "-q"]);
+    let err = assert_one_line_error(&resume, "in use by another wembed run");
+    assert!(err.contains(&pid), "{err}");
+    let forced = wembed(&[
+        "skipgram", &corpus, "-o", m_str, "-q", "--force", "--dim", "8", "--epochs", "1",
+    ]);
+    assert_one_line_error(&forced, &pid);
+    let status = first.wait().unwrap();
+    assert!(status.success(), "the first run was disturbed: {status}");
+    let names: Vec<String> = std::fs::read_dir(&m)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.starts_with('.')), "{names:?}");
+    assert!(wembed::vectors::Embeddings::load(&m).unwrap().dim() == 64);
+}
+
+/// A small tmpfs when this machine lets us mount one (root in a sandbox that allows it).
+fn small_tmpfs(dir: &Path, mib: u64) -> bool {
+    std::fs::create_dir_all(dir).unwrap();
+    Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
+        .arg(dir)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+struct Unmount<'a>(&'a Path);
+impl Drop for Unmount<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.0).status();
+    }
+}
+
+/// Matrices too big for the disk: the space is reserved before training, so a full disk is a
+/// one-line error (not SIGBUS mid-run) and the failed fresh run leaves nothing behind.
+#[test]
+fn matrices_that_do_not_fit_fail_before_training_without_leftovers() {
+    let d = tmp();
+    let corpus = format!("{}/corpora/synth-1m.txt.gz", env!("CARGO_MANIFEST_DIR"));
+    let small = p(&d, "small");
+    let mounted = small_tmpfs(&small, 20);
+    let _unmount = mounted.then(|| Unmount(&small));
+    for trainer in [
+        &["skipgram", "--epochs", "1"][..],
+        &["cbow", "--epochs", "1"],
+        &["glove", "--iter", "1"],
+    ] {
+        let m = small.join(format!("m-{}", trainer[0]));
+        let mut args = vec![
+            trainer[0],
+            &corpus,
+            "-o",
+            m.to_str().unwrap(),
+            "-q",
+            "--dim",
+            "600",
+        ];
+        args.extend(&trainer[1..]);
+        let r = match mounted {
+            true => wembed(&args),
+            false => with_file_limit(20 << 10, &args),
+        };
+        assert_ne!(r.status.code(), Some(135), "SIGBUS");
+        let err = assert_one_line_error(
+            &r,
+            if mounted {
+                "No space left"
+            } else {
+                "File too large"
+            },
+        );
+        assert!(
+            !m.exists(),
+            "{err}: the failed run left {:?}",
+            leftovers(&m)
+        );
+    }
 }

@@ -371,6 +371,22 @@ fn train_mapped(
             format!("{} records, the checkpoint says {records}", recs.len()),
         ));
     }
+    // A record that names a row outside the matrices (a corrupt or foreign file) is refused
+    // before training, never met by a worker as an out-of-bounds row.
+    if let Some(k) = recs.iter().position(|r| {
+        r.i as usize >= v
+            || r.j as usize >= v
+            || !r.log_x.is_finite()
+            || !r.weight.is_finite()
+            || r.weight < 0.0
+    }) {
+        return Err(Error::bad_file(
+            path,
+            format!(
+                "record {k} is corrupt (rows beyond the vocabulary of {v}, or not a finite count)"
+            ),
+        ));
+    }
     train_records(recs, v, config, dir, progress, ck)
 }
 

@@ -171,6 +171,7 @@ where
         return write(&mut f).map_err(|e| Error::io(target, e));
     }
     let target = resolved.as_path();
+    remove_dead_temps(target);
     let tmp = TempPath::for_target(target);
     let mut f = File::create(tmp.path()).map_err(|e| Error::io(target, e))?;
     write(&mut f).map_err(|e| Error::io(target, e))?;
@@ -279,6 +280,80 @@ pub fn remove_stale_temp_dirs(dir: &Path, kind: &str) {
             if name.starts_with(&prefix) && name != own {
                 let _ = std::fs::remove_dir_all(e.path());
             }
+        }
+    }
+}
+
+/// The PID at the end of a scratch name (`.NAME.tmp-PID`, `.KIND-PID`), if it has one.
+fn scratch_pid(name: &str) -> Option<u32> {
+    if !name.starts_with('.') {
+        return None;
+    }
+    let (_, pid) = name.rsplit_once('-')?;
+    pid.parse().ok()
+}
+
+/// Whether a process is running (Linux: it has a /proc entry). Without /proc, every process
+/// counts as running, so nothing is removed on a guess.
+pub fn is_running(pid: u32) -> bool {
+    if !Path::new("/proc/self").exists() {
+        return true;
+    }
+    pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Removes the scratch files and folders in `dir` (names `.…-PID`) of processes that no longer
+/// run: what a killed run could not clean up. Returns what it removed, for the caller to say.
+pub fn remove_dead_scratch(dir: &Path) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return removed;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = scratch_pid(&name) else {
+            continue;
+        };
+        if is_running(pid) {
+            continue;
+        }
+        let p = e.path();
+        let gone = match p.is_dir() {
+            true => std::fs::remove_dir_all(&p),
+            false => std::fs::remove_file(&p),
+        };
+        if gone.is_ok() {
+            removed.push(p);
+        }
+    }
+    removed
+}
+
+/// Before writing `target`: the temporary files of earlier writes to it that were killed
+/// (`.NAME.tmp-PID` of a dead PID) are removed, and said so.
+fn remove_dead_temps(target: &Path) {
+    let Some(name) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let prefix = format!(".{name}.tmp-");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        let dead = n
+            .strip_prefix(&prefix)
+            .and_then(|pid| pid.parse::<u32>().ok())
+            .is_some_and(|pid| !is_running(pid));
+        if dead && std::fs::remove_file(e.path()).is_ok() {
+            eprintln!(
+                "wembed: removed {}, left by a killed run",
+                e.path().display()
+            );
         }
     }
 }

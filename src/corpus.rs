@@ -11,7 +11,7 @@
 
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::GzDecoder;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -51,6 +51,61 @@ pub enum Compression {
     Gzip,
 }
 
+/// Decompresses every gzip member in turn, as `gzip -d` does, including its tolerance of zero
+/// bytes after the last member (tape and block-device padding); anything else after a member
+/// must be another member.
+struct Gunzip<R: BufRead> {
+    member: Option<GzDecoder<R>>,
+}
+
+impl<R: BufRead> Gunzip<R> {
+    fn new(r: R) -> Self {
+        Gunzip {
+            member: Some(GzDecoder::new(r)),
+        }
+    }
+}
+
+impl<R: BufRead> Read for Gunzip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Some(m) = self.member.as_mut() else {
+                return Ok(0);
+            };
+            let n = m.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            // The member ended: what follows is another member, zero padding, or nothing.
+            let mut inner = self
+                .member
+                .take()
+                .map(GzDecoder::into_inner)
+                .expect("member");
+            loop {
+                let head = inner.fill_buf()?;
+                if head.is_empty() {
+                    return Ok(0);
+                }
+                match head.iter().position(|&b| b != 0) {
+                    None => {
+                        let k = head.len();
+                        inner.consume(k);
+                    }
+                    Some(0) => break,
+                    Some(_) => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            "data after zero padding at the end of the gzip stream",
+                        ))
+                    }
+                }
+            }
+            self.member = Some(GzDecoder::new(inner));
+        }
+    }
+}
+
 /// Bytes hashed by [`Corpus::fingerprint`].
 const FINGERPRINT_HEAD: u64 = 1 << 20;
 
@@ -71,14 +126,29 @@ pub struct InputFile {
 #[derive(Clone, Debug)]
 pub enum Source {
     File(InputFile),
-    Stdin,
+    /// Read once, front to back, by one thread: stdin (`-`), or a path that is not a regular
+    /// file (a named pipe, `<(...)`, `/dev/stdin`), which cannot be measured, probed or re-read.
+    Stream(PathBuf),
 }
 
 impl Source {
     fn name(&self) -> PathBuf {
         match self {
             Source::File(f) => f.path.clone(),
-            Source::Stdin => PathBuf::from("<stdin>"),
+            Source::Stream(p) if p.as_os_str() == "-" => PathBuf::from("<stdin>"),
+            Source::Stream(p) => p.clone(),
+        }
+    }
+
+    /// The stream to read: stdin, or the pipe's path opened now.
+    fn open_stream(&self) -> Result<Box<dyn Read + Send>> {
+        match self {
+            Source::Stream(p) if p.as_os_str() == "-" => Ok(Box::new(io::stdin())),
+            Source::Stream(p) => Ok(Box::new(File::open(p).map_err(|e| Error::io(p, e))?)),
+            Source::File(f) => Err(Error::Invalid(format!(
+                "{} is a file, not a stream",
+                f.path.display()
+            ))),
         }
     }
 }
@@ -142,10 +212,15 @@ impl Corpus {
                     return Err(Error::Invalid("stdin (-) given twice".into()));
                 }
                 stdin_seen = true;
-                sources.push(Source::Stdin);
+                sources.push(Source::Stream(p.to_path_buf()));
                 continue;
             }
             let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
+            if !meta.is_dir() && !meta.is_file() {
+                // Probing would consume what a pipe holds: it is read as a stream instead.
+                sources.push(Source::Stream(p.to_path_buf()));
+                continue;
+            }
             if meta.is_dir() {
                 let mut files = Vec::new();
                 walk(p, &mut files)?;
@@ -182,7 +257,7 @@ impl Corpus {
             .iter()
             .map(|s| match s {
                 Source::File(f) => Some(f.len),
-                Source::Stdin => None,
+                Source::Stream(_) => None,
             })
             .sum()
     }
@@ -286,7 +361,7 @@ impl Corpus {
             .iter()
             .filter_map(|s| match s {
                 Source::File(f) => Some(f),
-                Source::Stdin => None,
+                Source::Stream(_) => None,
             })
             .collect();
         let total: u64 = files.iter().map(|f| f.len).sum();
@@ -427,7 +502,7 @@ fn probe(path: &Path) -> Result<InputFile> {
         Compression::Gzip => {
             let file = File::open(path).map_err(|e| Error::io(path, e))?;
             let mut text = Vec::with_capacity(PROBE_BYTES);
-            MultiGzDecoder::new(BufReader::new(file))
+            Gunzip::new(BufReader::new(file))
                 .take(PROBE_BYTES as u64)
                 .read_to_end(&mut text)
                 .map_err(|e| gzip_error(path, e))?;
@@ -603,9 +678,9 @@ fn fill_batches(
     let consumed = Arc::new(AtomicU64::new(0));
     let mut stdin_gzip = false;
     let raw: Box<dyn Read + Send> = match src {
-        Source::Stdin => {
+        Source::Stream(_) => {
             // Peek at the magic bytes, then put them back in front of the stream.
-            let mut stdin = io::stdin();
+            let mut stdin = src.open_stream()?;
             let mut head = Vec::with_capacity(2);
             while head.len() < 2 {
                 let mut b = [0u8; 2];
@@ -620,10 +695,7 @@ fn fill_batches(
             stdin_gzip = head == [0x1f, 0x8b];
             let joined = io::Cursor::new(head).chain(stdin);
             if stdin_gzip {
-                Box::new(MultiGzDecoder::new(BufReader::with_capacity(
-                    256 << 10,
-                    joined,
-                )))
+                Box::new(Gunzip::new(BufReader::with_capacity(256 << 10, joined)))
             } else {
                 Box::new(joined)
             }
@@ -636,10 +708,9 @@ fn fill_batches(
             };
             match f.compression {
                 Compression::Plain => Box::new(counted),
-                Compression::Gzip => Box::new(MultiGzDecoder::new(BufReader::with_capacity(
-                    256 << 10,
-                    counted,
-                ))),
+                Compression::Gzip => {
+                    Box::new(Gunzip::new(BufReader::with_capacity(256 << 10, counted)))
+                }
             }
         }
     };
@@ -673,12 +744,12 @@ fn fill_batches(
             first = false;
             // Files were probed when the corpus was opened; stdin can only be checked here.
             let head = &batch.data[..batch.data.len().min(PROBE_BYTES)];
-            if matches!(src, Source::Stdin) && memchr::memchr(0, head).is_some() {
+            if matches!(src, Source::Stream(_)) && memchr::memchr(0, head).is_some() {
                 return Err(Error::Binary(name));
             }
         }
         let now = match src {
-            Source::Stdin => r.pos,
+            Source::Stream(_) => r.pos,
             Source::File(_) => consumed.load(Ordering::Relaxed),
         };
         progress.inc(now - reported, 0);

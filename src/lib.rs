@@ -25,6 +25,9 @@ pub mod word2vec;
 
 pub use error::{Error, Result};
 
+/// More worker threads than this is a mistake, not a machine.
+pub const MAX_THREADS: usize = 4096;
+
 /// Threads to use when the user does not say: all cores.
 pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())

@@ -110,19 +110,19 @@ struct LmDataArgs {
     #[arg(long)]
     lowercase: bool,
     /// Most frequent training words kept (plus <unk> and <eos>).
-    #[arg(long, default_value_t = 10000)]
+    #[arg(long, default_value_t = 10000, value_parser = positive)]
     vocab_size: usize,
     /// Width of the model [default: the dimension of the --init vectors, else 128].
     #[arg(long, value_parser = positive)]
     dim: Option<usize>,
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = positive)]
     layers: usize,
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = positive)]
     heads: usize,
     /// Tokens per training window (and learned positions).
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = positive)]
     context: usize,
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = positive)]
     mlp_ratio: usize,
     /// A separate output matrix instead of the token embedding.
     #[arg(long)]
@@ -130,9 +130,9 @@ struct LmDataArgs {
     /// Allow vectors whose dimension differs from --dim, through a learned linear map.
     #[arg(long)]
     project: bool,
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, value_parser = positive)]
     steps: usize,
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = positive)]
     batch: usize,
     #[arg(long, default_value_t = 3e-3)]
     lr: f64,
@@ -956,8 +956,16 @@ fn train_word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::R
             let output = a.output.clone().expect("clap requires -o without --resume");
             let config = word2vec_config(&a, arch);
             config.validate()?;
-            if a.input.corpus.iter().any(|p| p.as_os_str() == "-") {
-                anyhow::bail!("word2vec reads the corpus once per epoch and stdin can be read only once: save the text to a file (e.g. `... > corpus.txt`) and name that file");
+            let stream = |p: &PathBuf| {
+                p.as_os_str() == "-"
+                    || std::fs::metadata(p).is_ok_and(|m| !m.is_file() && !m.is_dir())
+            };
+            if let Some(p) = a.input.corpus.iter().find(|p| stream(p)) {
+                let what = match p.as_os_str() == "-" {
+                    true => "stdin".to_string(),
+                    false => format!("{} (a pipe)", p.display()),
+                };
+                anyhow::bail!("word2vec reads the corpus once per epoch and {what} can be read only once: save the text to a file (e.g. `... > corpus.txt`) and name that file");
             }
             let dest = model::Destination::fresh(&output, a.force, Some(label))?;
             let flags = (&a.input, a.min_count, a.max_vocab, &a.vocab);
@@ -1044,7 +1052,7 @@ fn eval(a: EvalArgs) -> anyhow::Result<()> {
     if a.analogy.is_none() && a.similarity.is_empty() {
         anyhow::bail!("nothing to evaluate: give --analogy FILE and/or --similarity FILE");
     }
-    let emb = Embeddings::load(&a.vectors)?;
+    let emb = load_vectors(&a.vectors)?;
     let case = match a.case_sensitive {
         true => eval::Case::Exact,
         false => eval::Case::Fold,
@@ -1127,7 +1135,7 @@ fn export(a: ExportArgs) -> anyhow::Result<()> {
     let (base, add) = if a.model.is_dir() {
         model::load(&a.model, which)?
     } else if which == model::Which::Input {
-        (Embeddings::load(&a.model)?, None)
+        (load_vectors(&a.model)?, None)
     } else {
         anyhow::bail!("--which {} needs a model folder", a.which);
     };
@@ -1159,6 +1167,20 @@ fn print_neighbours(
     }
 }
 
+/// Loads vectors in any format, warning about NaN or infinite values (which some tools write and
+/// which poison every cosine they touch).
+fn load_vectors(path: &std::path::Path) -> wembed::Result<Embeddings> {
+    let e = Embeddings::load(path)?;
+    let bad = e.nonfinite();
+    if bad > 0 {
+        eprintln!(
+            "wembed: warning: {}: {bad} values are NaN or infinite",
+            path.display()
+        );
+    }
+    Ok(e)
+}
+
 fn query_case(ignore_case: bool) -> eval::Case {
     match ignore_case {
         true => eval::Case::Fold,
@@ -1167,7 +1189,7 @@ fn query_case(ignore_case: bool) -> eval::Case {
 }
 
 fn neighbors(a: NeighborsArgs) -> anyhow::Result<()> {
-    let emb = Embeddings::load(&a.vectors)?;
+    let emb = load_vectors(&a.vectors)?;
     let uv = eval::UnitVectors::new(&emb, None, query_case(a.ignore_case));
     let mut out = Vec::new();
     for w in &a.words {
@@ -1188,7 +1210,7 @@ fn neighbors(a: NeighborsArgs) -> anyhow::Result<()> {
 }
 
 fn analogy(a: AnalogyArgs) -> anyhow::Result<()> {
-    let emb = Embeddings::load(&a.vectors)?;
+    let emb = load_vectors(&a.vectors)?;
     let uv = eval::UnitVectors::new(&emb, None, query_case(a.ignore_case));
     let id = |w: &str| {
         uv.id(w).ok_or_else(|| {
@@ -1521,12 +1543,15 @@ fn lm_train(a: LmTrainArgs, m: &ArgMatches) -> anyhow::Result<()> {
     let scale: lm::InitScale = a.init_scale.parse()?;
     let vectors = match a.init.as_str() {
         "random" => None,
-        path => Some(Embeddings::load(std::path::Path::new(path))?),
+        path => Some(load_vectors(std::path::Path::new(path))?),
     };
     if let Some(v) = &vectors {
         let width = a.data.config(0, Some(v)).embed_width();
         lm::init::check_dim(v.dim(), width)?;
     }
+    // Shapes and options are checked before the data pass and before any folder is made.
+    a.data.config(1, vectors.as_ref()).validate()?;
+    a.data.options(a.freeze_steps).validate()?;
     let dest = a.data.destination(Some("lm train"))?;
     let data = a.data.prepare()?;
     let cfg = a.data.config(data.vocab.len(), vectors.as_ref());
@@ -1675,9 +1700,11 @@ fn lm_compare(a: LmCompareArgs) -> anyhow::Result<()> {
         .iter()
         .map(|n| lm::Arm::parse(n, a.freeze_steps))
         .collect::<wembed::Result<Vec<_>>>()?;
-    let vectors = Embeddings::load(&a.init)?;
+    let vectors = load_vectors(&a.init)?;
     let width = a.data.config(0, Some(&vectors)).embed_width();
     lm::init::check_dim(vectors.dim(), width)?;
+    a.data.config(1, Some(&vectors)).validate()?;
+    a.data.options(0).validate()?;
     let dest = a.data.destination(None)?;
     let output = dest.dir.clone();
     let locks = dest.lock(true)?;

@@ -153,6 +153,10 @@ impl Destination {
                 "exists and is not a folder: name a new folder for the model",
             ));
         }
+        for p in crate::atomic::remove_dead_scratch(dir) {
+            eprintln!("wembed: removed {}, left by a killed run", p.display());
+        }
+        remove_debris(dir)?;
         let empty = std::fs::read_dir(dir)
             .map_err(|e| Error::io(dir, e))?
             .next()
@@ -262,6 +266,42 @@ impl Destination {
         let _ = std::fs::remove_dir_all(&aside);
         Ok(())
     }
+}
+
+/// A folder holding only what a fresh run writes before its first checkpoint (the vocabulary,
+/// partial matrices, the PID file of a process no longer running) and no `config.json` or
+/// `checkpoint.json` is the debris of a run killed early: nothing can resume it, so a new run
+/// may clear it (and says so).
+fn remove_debris(dir: &Path) -> Result<()> {
+    if is_model_folder(dir) {
+        return Ok(());
+    }
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    // Only a training run leaves the PID file; a vocab.txt alone may be the user's own.
+    let holder = std::fs::read_to_string(dir.join(PID_FILE))
+        .ok()
+        .and_then(|t| t.trim().parse::<u32>().ok());
+    if !holder.is_some_and(|pid| !crate::atomic::is_running(pid)) {
+        return Ok(());
+    }
+    let debris =
+        |n: &String| n == VOCAB || n == PID_FILE || (n.starts_with('.') && n.ends_with(".partial"));
+    if !names.iter().all(debris) {
+        return Ok(());
+    }
+    for n in &names {
+        std::fs::remove_file(dir.join(n)).map_err(|e| Error::io(dir.join(n), e))?;
+    }
+    eprintln!(
+        "wembed: removed {} file(s) of an earlier run in {} that stopped before its first checkpoint",
+        names.len(),
+        dir.display()
+    );
+    Ok(())
 }
 
 /// See [`Destination::fresh_run`].

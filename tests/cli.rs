@@ -209,3 +209,64 @@ fn lowercase_flag_and_max_vocab() {
     assert!(r.status.success());
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "the\t3\ncat\t2\n");
 }
+
+/// A named pipe, `<(...)` or `/dev/stdin` is read as a stream, as `-` is, not probed empty.
+#[test]
+fn pipes_are_read_as_streams() {
+    let d = tmp();
+    let text = sample_text(3000, 5);
+    let reference = naive_counts(&[&text]);
+    let fifo = p(&d, "fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let writer = {
+        let (fifo, text) = (fifo.clone(), text.clone());
+        std::thread::spawn(move || std::fs::write(&fifo, text.as_bytes()).unwrap())
+    };
+    let out = p(&d, "v.txt");
+    let r = wembed(&[
+        "vocab",
+        fifo.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+        "--min-count",
+        "1",
+    ]);
+    writer.join().unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let v = wembed::vocab::Vocab::load(&out).unwrap();
+    assert_eq!(v.len(), reference.len());
+    let r = wembed_stdin(
+        &[
+            "vocab",
+            "/dev/stdin",
+            "-o",
+            out.to_str().unwrap(),
+            "-q",
+            "--min-count",
+            "1",
+        ],
+        text.as_bytes(),
+    );
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert_eq!(
+        wembed::vocab::Vocab::load(&out).unwrap().len(),
+        reference.len()
+    );
+    // Training needs a second pass: the message says so, for the pipe by name.
+    let r = wembed_stdin(
+        &[
+            "skipgram",
+            "/dev/stdin",
+            "-o",
+            p(&d, "m").to_str().unwrap(),
+            "-q",
+        ],
+        text.as_bytes(),
+    );
+    assert_one_line_error(&r, "can be read only once");
+}

@@ -348,3 +348,326 @@ fn matrices_that_do_not_fit_fail_before_training_without_leftovers() {
         );
     }
 }
+
+fn corpus_1m() -> String {
+    format!("{}/corpora/synth-1m.txt.gz", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Sizes no machine could hold are refused before any work, as one line.
+#[test]
+fn absurd_sizes_are_refused_before_any_work() {
+    let d = tmp();
+    let m = p(&d, "m");
+    let corpus = corpus_1m();
+    for bad in [
+        &["--negative", "4294967296"][..],
+        &["--dim", "4294967296"],
+        &["--window", "99999999"],
+    ] {
+        let mut args = vec!["skipgram", corpus.as_str(), "-o", m.to_str().unwrap(), "-q"];
+        args.extend(bad);
+        let r = wembed(&args);
+        assert_eq!(
+            r.status.code(),
+            Some(1),
+            "{bad:?}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&r.stderr).lines().count(), 1);
+        assert!(!m.exists(), "{bad:?}");
+    }
+    let lm = |extra: &[&str]| {
+        let mut args = vec!["lm", "train", "--corpus", corpus.as_str(), "-q", "-o"];
+        args.push(m.to_str().unwrap());
+        args.extend(extra);
+        wembed(&args)
+    };
+    for bad in [
+        &["--context", "0"][..],
+        &["--context", "4294967296"],
+        &["--dim", "4294967296"],
+        &["--batch", "4294967296"],
+        &["--mlp-ratio", "4294967296"],
+        &["--heads", "1", "--dim", "1000000"],
+    ] {
+        let r = lm(bad);
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(matches!(r.status.code(), Some(1 | 2)), "{bad:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{bad:?}: {err}");
+        assert!(!m.exists(), "{bad:?}");
+    }
+}
+
+/// Vectors with NaN or infinite values load, with a warning that counts them.
+#[test]
+fn nonfinite_values_are_counted_in_a_warning() {
+    let d = tmp();
+    let v = p(&d, "v.txt");
+    write(&v, b"3 2\na NaN 1\nb 1 inf\nc 1 2\n");
+    let r = wembed(&["neighbors", v.to_str().unwrap(), "c"]);
+    assert!(r.status.success());
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains("warning") && err.contains("2 values are NaN or infinite"),
+        "{err}"
+    );
+}
+
+/// A checkpoint edited to lie about its run is refused, not trusted.
+#[test]
+fn corrupt_checkpoints_are_refused() {
+    let d = tmp();
+    let m = p(&d, "m");
+    let corpus = corpus_1m();
+    let args = [
+        "skipgram",
+        &corpus,
+        "-o",
+        m.to_str().unwrap(),
+        "-q",
+        "--dim",
+        "64",
+        "--epochs",
+        "6",
+        "--threads",
+        "1",
+    ];
+    let ck = m.join("checkpoint.json");
+    let state = common::kill_when(&args, &ck, |v| v["epoch"].as_u64() >= Some(1));
+    for (field, value) in [
+        ("epoch", serde_json::json!(1000)),
+        ("words_done", serde_json::json!(u64::MAX)),
+        ("positions", serde_json::json!([1u64 << 60])),
+    ] {
+        let mut bad = state.clone();
+        bad[field] = value;
+        write(&ck, serde_json::to_string(&bad).unwrap().as_bytes());
+        let r = wembed(&["skipgram", "--resume", m.to_str().unwrap(), "-q"]);
+        assert_one_line_error(&r, "corrupt checkpoint");
+    }
+    let mut bad = state.clone();
+    bad["config"]["negative"] = serde_json::json!(2147483648u64);
+    write(&ck, serde_json::to_string(&bad).unwrap().as_bytes());
+    let r = wembed(&["skipgram", "--resume", m.to_str().unwrap(), "-q"]);
+    assert_one_line_error(&r, "--negative 2147483648 is above the limit");
+}
+
+/// An LM checkpoint whose config or training state lies is refused, not trusted (no capacity
+/// overflow, no endless replay of 10^15 steps).
+#[test]
+fn corrupt_lm_checkpoints_are_refused() {
+    let d = tmp();
+    let lm = p(&d, "lm");
+    let corpus = corpus_1m();
+    let r = wembed(&[
+        "lm",
+        "train",
+        "--corpus",
+        &corpus,
+        "--vocab-size",
+        "100",
+        "--dim",
+        "16",
+        "--layers",
+        "1",
+        "--heads",
+        "2",
+        "--context",
+        "8",
+        "--batch",
+        "2",
+        "--steps",
+        "4",
+        "--eval-every",
+        "2",
+        "--valid-tokens",
+        "64",
+        "-q",
+        "-o",
+        lm.to_str().unwrap(),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let copy = |name: &str| {
+        let to = p(&d, name);
+        std::fs::create_dir_all(&to).unwrap();
+        for f in std::fs::read_dir(&lm).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, to.join(f.file_name().unwrap())).unwrap();
+        }
+        to
+    };
+    // config.json claims a context of 2^64 - 1.
+    let big = copy("big");
+    let cfg_path = big.join("config.json");
+    let mut cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&cfg_path).unwrap()).unwrap();
+    cfg["model"]["context"] = serde_json::json!(u64::MAX);
+    write(&cfg_path, serde_json::to_string(&cfg).unwrap().as_bytes());
+    let r = wembed(&["lm", "generate", big.to_str().unwrap(), "-n", "3"]);
+    assert_one_line_error(&r, "--context");
+    // The training state claims step 10^15.
+    let far = copy("far");
+    let weights = far.join("model.safetensors");
+    let bytes = std::fs::read(&weights).unwrap();
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let mut md = meta.metadata().clone().unwrap();
+    let mut state: serde_json::Value = serde_json::from_str(&md["wembed_train_state"]).unwrap();
+    state["step"] = serde_json::json!(1_000_000_000_000_000u64);
+    md.insert("wembed_train_state".into(), state.to_string());
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    safetensors::serialize_to_file(st.tensors(), Some(md), &weights).unwrap();
+    let r = wembed(&["lm", "train", "--resume", far.to_str().unwrap(), "-q"]);
+    assert_one_line_error(&r, "corrupt checkpoint");
+}
+
+/// The PID of a process that has ended.
+fn dead_pid() -> u32 {
+    let mut c = Command::new("true").spawn().unwrap();
+    let pid = c.id();
+    c.wait().unwrap();
+    pid
+}
+
+/// What a killed run could not remove is removed by the next run that meets it, which says so:
+/// an export's `.OUT.tmp-PID`, and a training folder's scratch and debris from before its first
+/// checkpoint.
+#[test]
+fn leftovers_of_killed_runs_are_removed_by_the_next_run() {
+    let d = tmp();
+    let corpus = corpus_1m();
+    let v = p(&d, "v.txt");
+    write(&v, b"2 2\na 1 2\nb 2 1\n");
+    let pid = dead_pid();
+    let stale = p(&d, &format!(".out.txt.tmp-{pid}"));
+    write(&stale, &vec![0u8; 1 << 20]);
+    let live = p(&d, &format!(".out.txt.tmp-{}", std::process::id()));
+    write(&live, b"a running process's file");
+    let r = wembed(&[
+        "export",
+        v.to_str().unwrap(),
+        "--format",
+        "word2vec-text",
+        "-o",
+        p(&d, "out.txt").to_str().unwrap(),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(!stale.exists(), "stale temp file kept");
+    assert!(live.exists(), "a live process's file was removed");
+    assert!(String::from_utf8_lossy(&r.stderr).contains("left by a killed run"));
+    // A GloVe run killed while counting: scratch folder, vocabulary, PID file, no checkpoint.
+    let m = p(&d, "m");
+    std::fs::create_dir_all(m.join(format!(".glove-tmp-{pid}"))).unwrap();
+    write(
+        &m.join(format!(".glove-tmp-{pid}/run-0.bin")),
+        &vec![0u8; 1 << 20],
+    );
+    write(&m.join("vocab.txt"), b"a\t5\n");
+    write(&m.join(".wembed-run"), format!("{pid}\n").as_bytes());
+    let r = wembed(&[
+        "glove",
+        &corpus,
+        "-o",
+        m.to_str().unwrap(),
+        "-q",
+        "--dim",
+        "8",
+        "--iter",
+        "1",
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains("left by a killed run") && err.contains("before its first checkpoint"),
+        "{err}"
+    );
+    let names: Vec<String> = std::fs::read_dir(&m)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.starts_with('.')), "{names:?}");
+    // A vocab.txt alone (no dead run's PID file) is the user's: the folder is refused, not cleared.
+    let u = p(&d, "u");
+    write(&u.join("vocab.txt"), b"a\t5\n");
+    let r = wembed(&[
+        "glove",
+        &corpus,
+        "-o",
+        u.to_str().unwrap(),
+        "-q",
+        "--dim",
+        "8",
+        "--iter",
+        "1",
+    ]);
+    assert_one_line_error(&r, "already exists");
+    assert!(u.join("vocab.txt").exists());
+}
+
+/// The smaller promises: NaN settings, a vocabulary foreign to the corpus, `ulimit -f` without a
+/// trap, and gzip's trailing zero padding.
+#[test]
+fn smaller_faults_are_errors_or_handled() {
+    let d = tmp();
+    let corpus = corpus_1m();
+    let m = p(&d, "m");
+    for bad in [
+        &["--lr", "NaN"][..],
+        &["--lr", "inf"],
+        &["--alpha", "NaN"],
+        &["--x-max", "-1"],
+    ] {
+        let mut args = vec!["glove", corpus.as_str(), "-o", m.to_str().unwrap(), "-q"];
+        args.extend(bad);
+        assert_one_line_error(&wembed(&args), "");
+        assert!(!m.exists(), "{bad:?}");
+    }
+    let foreign = p(&d, "foreign.txt");
+    write(&foreign, b"zzzz\t100\nyyyy\t50\n");
+    let r = wembed(&[
+        "skipgram",
+        &corpus,
+        "-o",
+        m.to_str().unwrap(),
+        "-q",
+        "--vocab",
+        foreign.to_str().unwrap(),
+        "--epochs",
+        "1",
+    ]);
+    assert_one_line_error(&r, "no word of the vocabulary occurs");
+    assert!(!m.exists());
+    // ulimit -f with SIGXFSZ at its default: the write fails with a message, no silent death.
+    let script = "ulimit -f 64; exec \"$0\" \"$@\"";
+    let r = Command::new("bash")
+        .args(["-c", script, env!("CARGO_BIN_EXE_wembed")])
+        .args([
+            "skipgram",
+            &corpus,
+            "-o",
+            m.to_str().unwrap(),
+            "-q",
+            "--dim",
+            "300",
+        ])
+        .output()
+        .unwrap();
+    assert_one_line_error(&r, "File too large");
+    // Zero padding after the last gzip member, which gzip -d accepts.
+    let padded = p(&d, "padded.gz");
+    let mut bytes = std::fs::read(&corpus).unwrap();
+    bytes.extend(vec![0u8; 4096]);
+    write(&padded, &bytes);
+    let (a, b) = (p(&d, "a.txt"), p(&d, "b.txt"));
+    assert!(wembed(&["vocab", &corpus, "-q", "-o", a.to_str().unwrap()])
+        .status
+        .success());
+    let r = wembed(&[
+        "vocab",
+        padded.to_str().unwrap(),
+        "-q",
+        "-o",
+        b.to_str().unwrap(),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+}

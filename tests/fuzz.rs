@@ -213,3 +213,77 @@ fn headers_claiming_huge_sizes_are_refused_without_allocating() {
     write(&st, &s);
     assert!(Embeddings::load(&st).is_err());
 }
+
+/// A file whose header lies about a size the file does not hold on disk (a sparse file), a path
+/// that is an endless stream, a FIFO, a matrix of dimension 0, word lists that would not read
+/// back: each is an error, in this process, without an allocation that aborts.
+#[test]
+fn lying_sparse_files_streams_and_empty_shapes_are_refused() {
+    let d = tmp();
+    // `printf '500000000000 1\n' > s.bin; truncate -s 1T s.bin`, binary and text.
+    for (name, head) in [
+        ("s.bin", &b"500000000000 1\n"[..]),
+        ("s.txt", b"500000000000 1\na 1\n"),
+    ] {
+        let path = p(&d, name);
+        write(&path, head);
+        let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        if f.set_len(1 << 40).is_err() {
+            f.set_len(1 << 34).unwrap();
+        }
+        let e = Embeddings::load(&path)
+            .err()
+            .expect("sparse lie refused")
+            .to_string();
+        assert!(e.contains("more than the file"), "{e}");
+    }
+    // A headerless "text" file that is one endless line of NULs (a sparse 64 GiB hole).
+    let hole = p(&d, "hole.txt");
+    write(&hole, b"a");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&hole)
+        .unwrap()
+        .set_len(1 << 36)
+        .unwrap();
+    let e = Embeddings::load(&hole)
+        .err()
+        .expect("endless line refused")
+        .to_string();
+    assert!(e.contains("line longer than"), "{e}");
+    // /dev/zero through a link, and a FIFO.
+    let zero = p(&d, "zero.vec");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let e = Embeddings::load(&zero).err().unwrap().to_string();
+    assert!(e.contains("not a regular file"), "{e}");
+    let fifo = p(&d, "fifo.vec");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let e = Embeddings::load(&fifo).err().unwrap().to_string();
+    assert!(e.contains("not a regular file"), "{e}");
+    // safetensors of shape [3, 0], and word lists with an empty or a repeated word.
+    let st = |name: &str, shape: &str, len: usize, vocab: &str| {
+        let header = format!(
+            r#"{{"__metadata__":{{"vocab":"{vocab}"}},"embeddings":{{"dtype":"F32","shape":{shape},"data_offsets":[0,{len}]}}}}"#
+        );
+        let mut s = (header.len() as u64).to_le_bytes().to_vec();
+        s.extend_from_slice(header.as_bytes());
+        s.extend(vec![0u8; len]);
+        let path = p(&d, name);
+        write(&path, &s);
+        Embeddings::load(&path).err().expect("refused").to_string()
+    };
+    let abc = r#"[\"a\",\"b\",\"c\"]"#;
+    assert!(st("dim0.safetensors", "[3,0]", 0, abc).contains("shape [3, 0]"));
+    let dup = r#"[\"a\",\"b\",\"a\"]"#;
+    assert!(st("dup.safetensors", "[3,1]", 12, dup).contains("appears twice"));
+    let empty = r#"[\"a\",\"\",\"c\"]"#;
+    assert!(st("empty.safetensors", "[3,1]", 12, empty).contains("empty"));
+    // A word2vec text file of dimension 0 is refused by its header check.
+    let z = p(&d, "z.txt");
+    write(&z, b"2 0\na\nb\n");
+    assert!(Embeddings::load(&z).is_err());
+}

@@ -141,14 +141,15 @@ fn read_err(bytes: &[u8]) -> String {
 fn malformed_vector_files_are_one_line_errors() {
     assert!(read_err(b"2 3\na 1 2 3\nb 1 2\n").contains(":3: expected 3 values, found 2"));
     assert!(read_err(b"2 3\na 1 2 3\nb 1 x 3\n").contains(":3: value 2 (\"x\") is not a number"));
-    assert!(read_err(b"3 3\na 1 2 3\nb 1 2 3\n").contains("header claims 3 rows, file has 2"));
+    assert!(read_err(b"3 1\na 1\nb 2\n").contains("header claims 3 rows, file has 2"));
+    assert!(read_err(b"3 3\na 1 2 3\nb 1 2 3\n").contains("more than the file"));
     assert!(read_err(b"1000000000000 300\na 1 2 3\n").contains("more than the file"));
     assert!(read_err(b"a 1 2\nb 1\n").contains(":2: expected 2 values, found 1"));
     assert!(read_err(b"a 1 2\n\xff 1 2\n").contains(":2: invalid UTF-8"));
     // Binary: truncated vector, and a word with invalid UTF-8.
-    let mut bin = b"2 4\nab ".to_vec();
+    let mut bin = b"2 4\nabcd ".to_vec();
     bin.extend([0u8; 16]);
-    bin.extend(b"\ncd ");
+    bin.extend(b"\ncdef ");
     bin.extend([0u8; 7]);
     assert!(read_err(&bin).contains("truncated: vector of entry 2 of 2 is short"));
     let mut bin = b"1 4\n\xff\xfe ".to_vec();

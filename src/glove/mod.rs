@@ -65,8 +65,14 @@ impl GloveConfig {
     pub fn validate(&self) -> Result<()> {
         let bad = |m: &str| Err(Error::Invalid(m.to_string()));
         let positive = |x: f64| x > 0.0 && x.is_finite();
-        if self.dim == 0 {
-            return bad("--dim must be positive");
+        if self.dim == 0 || self.dim > crate::word2vec::MAX_DIM {
+            return bad(&format!(
+                "--dim must lie in 1..={}",
+                crate::word2vec::MAX_DIM
+            ));
+        }
+        if self.iter > crate::word2vec::MAX_EPOCHS || self.threads > crate::MAX_THREADS {
+            return bad("--iter or --threads is above its limit");
         }
         if self.window == 0 || self.window > cooccur::MAX_WINDOW {
             return bad(&format!(
@@ -218,6 +224,22 @@ fn train_inner(
             return Err(Error::Invalid(
                 "the checkpoint was made with other settings or another vocabulary".into(),
             ));
+        }
+        let consistent = st.iter_done <= config.iter
+            && st.costs.len() == st.iter_done
+            && st.positions.len() == st.partial_costs.len()
+            && st.positions.len() <= config.threads
+            && st.positions.iter().all(|&p| p <= st.records)
+            && st.partial_costs.iter().all(|c| c.is_finite());
+        if !consistent {
+            return Err(Error::Invalid(format!(
+                "corrupt checkpoint: {} of {} iterations done, {} costs, positions {:?} of {} records",
+                st.iter_done,
+                config.iter,
+                st.costs.len(),
+                st.positions,
+                st.records
+            )));
         }
         remove_stale_temp_dirs(dir, TMP_KIND);
         let t = Instant::now();

@@ -32,9 +32,43 @@ pub struct Config {
     pub embed_dim: Option<usize>,
 }
 
+/// Sane limits on the model's shape: far above anything this small LM is for, low enough that a
+/// lying `config.json` or a mistyped flag is an error, never an allocation of terabytes.
+pub const MAX_WIDTH: usize = 1 << 16;
+pub const MAX_CONTEXT: usize = 1 << 16;
+pub const MAX_LAYERS: usize = 1024;
+pub const MAX_MLP_RATIO: usize = 64;
+pub const MAX_VOCAB: usize = 10_000_000;
+
 impl Config {
     pub fn embed_width(&self) -> usize {
         self.embed_dim.unwrap_or(self.dim)
+    }
+
+    /// Refuses shapes that cannot be built or that exceed the limits above.
+    pub fn validate(&self) -> crate::Result<()> {
+        let within = |name: &str, v: usize, max: usize| {
+            if v == 0 || v > max {
+                return Err(crate::Error::Invalid(format!(
+                    "model {name} {v} is outside 1..={max}"
+                )));
+            }
+            Ok(())
+        };
+        within("width (--dim)", self.dim, MAX_WIDTH)?;
+        within("embedding width", self.embed_width(), MAX_WIDTH)?;
+        within("--context", self.context, MAX_CONTEXT)?;
+        within("--layers", self.layers, MAX_LAYERS)?;
+        within("--heads", self.heads, self.dim)?;
+        within("--mlp-ratio", self.mlp_ratio, MAX_MLP_RATIO)?;
+        within("vocabulary", self.vocab_size, MAX_VOCAB)?;
+        if self.dim % self.heads != 0 {
+            return Err(crate::Error::Invalid(format!(
+                "--dim {} is not a multiple of --heads {}",
+                self.dim, self.heads
+            )));
+        }
+        Ok(())
     }
 }
 

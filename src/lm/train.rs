@@ -63,6 +63,7 @@ impl Lm {
     /// A randomly initialised model: N(0, 0.02) weights, residual output projections scaled down
     /// by sqrt(2·layers) (GPT-2), zero biases, unit LayerNorm gains. Seeded, so reproducible.
     pub fn new(cfg: &Config, vocab: Vocab, seed: u64, device: &Device) -> Result<Lm> {
+        cfg.validate()?;
         if vocab.len() != cfg.vocab_size {
             return Err(Error::Invalid(format!(
                 "vocabulary has {} words but the config says {}",
@@ -342,6 +343,35 @@ pub struct TrainOptions {
     pub checkpoint_secs: u64,
 }
 
+/// Batches larger than this are refused: the activations of one step would not fit any machine.
+pub const MAX_BATCH: usize = 1 << 16;
+
+impl TrainOptions {
+    /// Refuses options that cannot train (or that a corrupt state file could hold).
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Invalid(m));
+        if self.steps == 0 {
+            return bad("--steps must be at least 1".into());
+        }
+        if self.batch == 0 || self.batch > MAX_BATCH {
+            return bad(format!("--batch must lie in 1..={MAX_BATCH}"));
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return bad("--lr must be a positive number".into());
+        }
+        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
+            return bad("--weight-decay must be zero or positive".into());
+        }
+        if !(self.clip >= 0.0 && self.clip.is_finite()) {
+            return bad("--clip must be zero or positive".into());
+        }
+        if self.valid_tokens == 0 {
+            return bad("--valid-tokens must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
 /// Where training stood at a checkpoint: enough, with the weights and the optimizer's moments
 /// saved beside it, to continue as if never stopped (the data order is replayed from its seed).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -484,6 +514,16 @@ pub fn train(
     const GROUPS: [&str; 3] = ["opt.embed", "opt.decay", "opt.plain"];
     let all: Vec<Var> = named.into_iter().map(|(_, v)| v).collect();
 
+    o.validate()?;
+    if let Some(r) = &resume {
+        let st = &r.state;
+        if st.step > o.steps || st.optimizer_steps.iter().any(|&n| n > st.step) {
+            return Err(Error::Invalid(format!(
+                "the training state claims step {} (optimizer steps {:?}) of a {}-step run: corrupt checkpoint",
+                st.step, st.optimizer_steps, o.steps
+            )));
+        }
+    }
     let mut data_rng = rng(o.seed ^ 0x5eed_da7a);
     let max_start = data.train.len() - t - 1;
     let mut metrics: Vec<Metric> = Vec::new();

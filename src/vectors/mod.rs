@@ -100,9 +100,26 @@ impl Embeddings {
     /// `vocab.txt` beside it, safetensors, word2vec binary or text (with a `count dim` header), or
     /// GloVe text (no header).
     pub fn load(path: &Path) -> Result<Embeddings> {
+        let e = Self::load_any(path)?;
+        if e.dim() == 0 {
+            return Err(Error::bad_file(path, "vectors of dimension 0"));
+        }
+        Ok(e)
+    }
+
+    /// Values that are NaN or infinite: accepted (some tools write them), but worth a warning.
+    pub fn nonfinite(&self) -> usize {
+        self.matrix.data().iter().filter(|x| !x.is_finite()).count()
+    }
+
+    fn load_any(path: &Path) -> Result<Embeddings> {
         let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         if meta.is_dir() {
             return Self::load_npy(&path.join("input.npy"), &path.join("vocab.txt"));
+        }
+        if !meta.is_file() {
+            // /dev/zero, a FIFO: an endless or one-shot stream is not a vectors file.
+            return Err(Error::bad_file(path, "not a regular file"));
         }
         let mut head = Vec::new();
         std::fs::File::open(path)

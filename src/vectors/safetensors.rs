@@ -95,6 +95,26 @@ pub fn read(path: &Path) -> Result<Embeddings> {
     if words.len() != v {
         return Err(bad(format!("{v} rows but {} words", words.len())));
     }
+    if dim == 0 {
+        return Err(bad(format!(
+            "tensor {name:?} has shape [{v}, 0]: no values"
+        )));
+    }
+    // The word list becomes a vocab.txt on export, which must read back: no empty words, none
+    // twice.
+    {
+        let mut seen = hashbrown::HashSet::with_capacity(words.len());
+        for (i, w) in words.iter().enumerate() {
+            if w.is_empty() || w.contains(['\t', '\n', '\r']) {
+                return Err(bad(format!(
+                    "word {i} of the metadata is empty or holds a tab or line break"
+                )));
+            }
+            if !seen.insert(w.as_str()) {
+                return Err(bad(format!("word {w:?} appears twice in the metadata")));
+            }
+        }
+    }
     Ok(Embeddings {
         words,
         counts: None,

@@ -58,6 +58,9 @@ fn bad(path: &Path, line: u64, msg: impl Into<String>) -> Error {
     }
 }
 
+/// Longest line of a text vectors file: 65,536 values of 16 characters fit four times over.
+const MAX_LINE: u64 = 16 << 20;
+
 /// Parses a `V dim` header line.
 fn parse_header(line: &str) -> Option<(usize, usize)> {
     let mut it = line.split_ascii_whitespace();
@@ -70,9 +73,13 @@ fn parse_header(line: &str) -> Option<(usize, usize)> {
 pub fn read(path: &Path, head: &[u8]) -> Result<Embeddings> {
     let first_end = memchr::memchr(b'\n', head).unwrap_or(head.len());
     let first = String::from_utf8_lossy(&head[..first_end]);
-    let file_len = std::fs::metadata(path)
-        .map_err(|e| Error::io(path, e))?
-        .len();
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    // What the file really holds: a sparse file (`truncate -s 1T`) has a large length but no
+    // data, and a header must not be believed beyond the bytes on disk.
+    let file_len = {
+        use std::os::unix::fs::MetadataExt;
+        meta.len().min(meta.blocks().saturating_mul(512))
+    };
     match parse_header(&first) {
         Some((v, d)) => {
             if d == 0 || v == 0 {
@@ -82,9 +89,10 @@ pub fn read(path: &Path, head: &[u8]) -> Result<Embeddings> {
                     format!("header claims {v} words of dimension {d}"),
                 ));
             }
-            // Every entry takes at least dim bytes in either format: a header claiming more than the
-            // file can hold is an error, never an allocation.
-            if (v as u128) * (d as u128 + 1) > file_len as u128 {
+            // Every entry takes at least 2·dim + 2 bytes in either format (text: a digit and a
+            // space per value; binary: 4 bytes per value): a header claiming more than the file
+            // can hold is an error, never an allocation.
+            if (v as u128) * (2 * d as u128 + 2) > file_len as u128 {
                 return Err(bad(
                     path,
                     1,
@@ -124,13 +132,24 @@ fn read_text(path: &Path, header: Option<(usize, usize)>) -> Result<Embeddings> 
     }
     loop {
         buf.clear();
-        if r.read_until(b'\n', &mut buf)
-            .map_err(|e| Error::io(path, e))?
-            == 0
-        {
+        let n = (&mut r)
+            .take(MAX_LINE)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Error::io(path, e))?;
+        if n == 0 {
             break;
         }
         line_no += 1;
+        if n as u64 == MAX_LINE && !buf.ends_with(b"\n") {
+            return Err(bad(
+                path,
+                line_no,
+                format!(
+                    "line longer than {} MiB: not a vectors file",
+                    MAX_LINE >> 20
+                ),
+            ));
+        }
         let line = std::str::from_utf8(&buf).map_err(|e| {
             bad(
                 path,
@@ -205,6 +224,16 @@ fn read_text(path: &Path, header: Option<(usize, usize)>) -> Result<Embeddings> 
 }
 
 fn read_binary(path: &Path, v: usize, d: usize) -> Result<Embeddings> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len();
+    if (v as u128) * (4 * d as u128 + 2) > len as u128 {
+        return Err(bad(
+            path,
+            1,
+            format!("header claims {v} binary vectors of dimension {d}, more than the file's {len} bytes can hold"),
+        ));
+    }
     let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut r = BufReader::with_capacity(1 << 20, f);
     let mut header = Vec::new();

@@ -98,7 +98,8 @@ impl Word2VecConfig {
         }
     }
 
-    /// Refuses settings that cannot train; callers check before any work or file is made.
+    /// Refuses settings that cannot train, or whose sizes are absurd (a mistyped flag, a corrupt
+    /// checkpoint): an error before any work or file, never an allocation that aborts.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: &str| Err(Error::Invalid(m.to_string()));
         if self.dim == 0 {
@@ -106,6 +107,19 @@ impl Word2VecConfig {
         }
         if self.window == 0 {
             return bad("--window must be positive");
+        }
+        for (name, v, max) in [
+            ("--dim", self.dim, MAX_DIM),
+            ("--window", self.window, MAX_WINDOW),
+            ("--negative", self.negative, MAX_NEGATIVE),
+            ("--epochs", self.epochs, MAX_EPOCHS),
+            ("--threads", self.threads, crate::MAX_THREADS),
+        ] {
+            if v > max {
+                return Err(Error::Invalid(format!(
+                    "{name} {v} is above the limit of {max}"
+                )));
+            }
         }
         if self.negative == 0 && !self.hs {
             return bad("nothing to train: --negative 0 needs --hs");
@@ -125,6 +139,12 @@ impl Word2VecConfig {
         Ok(())
     }
 }
+
+/// Limits far above any useful setting, so that only a mistake meets them.
+pub const MAX_DIM: usize = 1 << 16;
+pub const MAX_WINDOW: usize = 10_000;
+pub const MAX_NEGATIVE: usize = 10_000;
+pub const MAX_EPOCHS: usize = 100_000;
 
 fn yes() -> bool {
     true
@@ -295,6 +315,20 @@ fn train_inner(
             return Err(Error::Invalid(
                 "the corpus changed size since the checkpoint; resume needs the same corpus".into(),
             ));
+        }
+        let bytes = corpus.total_bytes().unwrap_or(0);
+        let total = vocab.total().saturating_mul(config.epochs as u64);
+        let positions_ok = (st.positions.is_empty() || st.positions.len() == config.threads)
+            && st.positions.iter().all(|&p| p <= bytes);
+        if st.epoch >= config.epochs
+            || st.words_done > total
+            || !positions_ok
+            || st.epoch_loss.len() > st.epoch
+        {
+            return Err(Error::Invalid(format!(
+                "corrupt checkpoint: epoch {} of {}, {} of {total} words, positions {:?} in a corpus of {bytes} bytes",
+                st.epoch, config.epochs, st.words_done, st.positions
+            )));
         }
     }
     if !corpus.rereadable() {
@@ -510,6 +544,12 @@ fn train_inner(
     }
     let seconds = start.elapsed().as_secs_f64();
     let words = shared.done.load(Ordering::Relaxed);
+    if words == ck.resume.as_ref().map_or(0, |s| s.words_done) {
+        // A --vocab none of whose words occur: every token was out of vocabulary.
+        return Err(Error::Invalid(
+            "no word of the vocabulary occurs in the corpus: nothing was trained".into(),
+        ));
+    }
     drop(shared);
     input.finish()?;
     if let Some(m) = output {

@@ -285,7 +285,7 @@ fn remove_debris(dir: &Path) -> Result<()> {
     let holder = std::fs::read_to_string(dir.join(PID_FILE))
         .ok()
         .and_then(|t| t.trim().parse::<u32>().ok());
-    if !holder.is_some_and(|pid| !crate::atomic::is_running(pid)) {
+    if holder.is_none_or(crate::atomic::is_running) {
         return Ok(());
     }
     let debris =

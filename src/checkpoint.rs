@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 pub const FILE: &str = "checkpoint.json";
@@ -88,4 +88,167 @@ pub fn periodically<R>(
     });
     let e = error.into_inner().expect("checkpoint error lock");
     (r, e.map_or(Ok(()), Err))
+}
+
+/// A rendezvous that makes a checkpoint a consistent snapshot: the saver asks every worker to
+/// stop at its next resumable point (a line end), and saves once all have stopped or finished,
+/// each having deposited its state (position, RNG, counters). Workers read one flag per line
+/// while no checkpoint is due, so the gate costs the training nothing measurable.
+pub struct Gate<S> {
+    due: AtomicBool,
+    inner: Mutex<GateInner<S>>,
+    cv: Condvar,
+}
+
+struct GateInner<S> {
+    /// Workers still reading (not finished or failed).
+    active: usize,
+    parked: usize,
+    generation: u64,
+    states: Vec<Option<S>>,
+}
+
+impl<S: Clone> Gate<S> {
+    pub fn new(threads: usize) -> Self {
+        Gate {
+            due: AtomicBool::new(false),
+            inner: Mutex::new(GateInner {
+                active: threads,
+                parked: 0,
+                generation: 0,
+                states: vec![None; threads],
+            }),
+            cv: Condvar::new(),
+        }
+    }
+
+    /// Whether the worker should park at this resumable point.
+    #[inline]
+    pub fn due(&self) -> bool {
+        self.due.load(Ordering::Relaxed)
+    }
+
+    /// A worker deposits its state and waits until the checkpoint has been taken.
+    pub fn park(&self, thread: usize, state: S) {
+        let mut g = self.inner.lock().expect("gate lock");
+        g.states[thread] = Some(state);
+        g.parked += 1;
+        self.cv.notify_all();
+        let generation = g.generation;
+        while g.generation == generation {
+            g = self.cv.wait(g).expect("gate lock");
+        }
+    }
+
+    /// A worker leaves for good (its share is read, or it failed), with its final state.
+    pub fn leave(&self, thread: usize, state: S) {
+        let mut g = self.inner.lock().expect("gate lock");
+        g.states[thread] = Some(state);
+        g.active -= 1;
+        self.cv.notify_all();
+    }
+
+    /// Stops every worker at its next resumable point, runs `save` on their states while they
+    /// wait, then lets them go on.
+    pub fn pause<R>(&self, save: impl FnOnce(&[S]) -> R) -> R {
+        self.due.store(true, Ordering::Relaxed);
+        let mut g = self.inner.lock().expect("gate lock");
+        while g.parked < g.active {
+            g = self.cv.wait(g).expect("gate lock");
+        }
+        let states: Vec<S> = g.states.iter().flatten().cloned().collect();
+        let r = save(&states);
+        self.due.store(false, Ordering::Relaxed);
+        g.parked = 0;
+        g.generation += 1;
+        self.cv.notify_all();
+        r
+    }
+}
+
+/// A worker's membership of a [`Gate`]: it stops at each `stop_point` a checkpoint is due, and
+/// leaves the gate when dropped, however the worker ends (a panic included), so a checkpoint
+/// never waits for a thread that is gone.
+pub struct Member<'g, S: Clone> {
+    gate: &'g Gate<S>,
+    thread: usize,
+    state: S,
+}
+
+impl<'g, S: Clone> Member<'g, S> {
+    pub fn new(gate: &'g Gate<S>, thread: usize, state: S) -> Self {
+        Member {
+            gate,
+            thread,
+            state,
+        }
+    }
+
+    /// A resumable point with this state: parks here if a checkpoint is due.
+    #[inline]
+    pub fn stop_point(&mut self, state: S) {
+        self.state = state;
+        if self.gate.due() {
+            self.gate.park(self.thread, self.state.clone());
+        }
+    }
+}
+
+impl<S: Clone> Drop for Member<'_, S> {
+    fn drop(&mut self) {
+        self.gate.leave(self.thread, self.state.clone());
+    }
+}
+
+/// The snapshot of matrix `target` taken by checkpoint `generation`: `.NAME.ckpt.GEN`.
+pub fn snapshot_path(target: &Path, generation: u64) -> PathBuf {
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    target.with_file_name(format!(".{name}.ckpt.{generation}"))
+}
+
+/// Writes a copy of a mapped matrix as it is now (its writers paused) for checkpoint
+/// `generation`, through a temporary file, fsync and rename.
+pub fn write_snapshot(target: &Path, generation: u64, m: &crate::hogwild::SharedMatrix) -> Result<()> {
+    let path = snapshot_path(target, generation);
+    atomic::write_file(&path, |f| {
+        use std::io::Write;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        w.write_all(&crate::store::npy_header(m.rows(), m.cols()))?;
+        for i in 0..m.rows() {
+            w.write_all(bytemuck::cast_slice(m.row(i)))?;
+        }
+        w.flush()
+    })
+}
+
+/// Puts checkpoint `generation`'s copy of `target` back as its partial file, which may hold
+/// updates made after the checkpoint by the run that died.
+pub fn restore_snapshot(target: &Path, generation: u64) -> Result<()> {
+    let from = snapshot_path(target, generation);
+    let to = atomic::partial_path(target);
+    std::fs::copy(&from, &to).map_err(|e| Error::io(&from, e))?;
+    std::fs::File::options()
+        .write(true)
+        .open(&to)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::io(&to, e))
+}
+
+/// Removes the snapshots of `target` but that of `keep`.
+pub fn remove_snapshots(target: &Path, keep: Option<u64>) {
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    let prefix = format!(".{name}.ckpt.");
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        let Some(generation) = n.strip_prefix(&prefix).and_then(|g| g.parse::<u64>().ok()) else {
+            continue;
+        };
+        if Some(generation) != keep {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }

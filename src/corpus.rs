@@ -159,6 +159,8 @@ pub trait SentenceSink: Send {
     /// Called after each whole line read from a plain file, with the corpus offset (over all
     /// files, in order) where the next line starts: a position a checkpoint can resume from.
     fn line_end(&mut self, _next: u64) {}
+    /// Called once when this thread has read all it will read.
+    fn finish(&mut self) {}
 }
 
 /// Counts gathered while reading, summed over threads.
@@ -392,6 +394,7 @@ impl Corpus {
                             }
                             base += f.len;
                         }
+                        sink.finish();
                         Ok((sink, worker.stats))
                     })
                 })
@@ -440,6 +443,7 @@ impl Corpus {
                             }
                             progress.inc(0, batch.pieces.len() as u64);
                         }
+                        sink.finish();
                         Ok((sink, worker.stats))
                     })
                 })

@@ -142,6 +142,10 @@ pub struct GloveState {
     pub positions: Vec<u64>,
     #[serde(default)]
     pub partial_costs: Vec<f64>,
+    /// The generation of the matrix snapshots (`.NAME.ckpt.GEN`) this checkpoint stands for;
+    /// `None` in checkpoints made before snapshots, whose partial files are taken as they are.
+    #[serde(default)]
+    pub snapshot: Option<u64>,
     /// The caller's own record (the CLI keeps the corpus and vocabulary options here).
     pub meta: serde_json::Value,
 }
@@ -332,6 +336,7 @@ fn train_inner(
             costs: Vec::new(),
             positions: Vec::new(),
             partial_costs: Vec::new(),
+            snapshot: None,
             meta: ck.meta.clone(),
         };
         let ck = IterCheckpoint {
@@ -369,6 +374,9 @@ fn finish_partials(dir: &Path) -> Result<()> {
     let records = partial_path(&dir.join("records.bin"));
     let _ = std::fs::remove_file(&records);
     unregister_cleanup(&records);
+    for name in &PARTIALS[1..] {
+        checkpoint::remove_snapshots(&dir.join(name), None);
+    }
     checkpoint::remove(dir)
 }
 
@@ -450,7 +458,12 @@ fn train_records(
     for (name, &(rows, cols)) in PARTIALS[1..].iter().zip(&shapes) {
         let path = dir.join(name);
         mats.push(match &ck {
-            Some(c) if c.resume => MatrixFile::open_partial(&path, rows, cols)?,
+            Some(c) if c.resume => {
+                if let Some(generation) = c.base.snapshot {
+                    checkpoint::restore_snapshot(&path, generation)?;
+                }
+                MatrixFile::open_partial(&path, rows, cols)?
+            }
             Some(_) => MatrixFile::create_partial(&path, rows, cols)?,
             None => MatrixFile::create(&path, rows, cols)?,
         });
@@ -468,19 +481,31 @@ fn train_records(
         Some(c) => (c.base.iter_done, c.base.costs.clone()),
         None => (0, Vec::with_capacity(config.iter)),
     };
-    if let (Some(c), false) = (&ck, resume) {
-        for m in [&w, &wt, &b, &gw, &gwt, &gb] {
-            m.flush()?;
+    // Every checkpoint copies the six matrices as they are (workers paused at a block boundary)
+    // to snapshots of a new generation, names it in checkpoint.json, then drops the older one.
+    let generation =
+        std::sync::atomic::AtomicU64::new(ck.as_ref().and_then(|c| c.base.snapshot).unwrap_or(0));
+    let snap = |st: GloveState, m: &Mats| -> Result<()> {
+        let Some(c) = &ck else { return Ok(()) };
+        let g = generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        for (name, mat) in PARTIALS[1..].iter().zip(m.all()) {
+            checkpoint::write_snapshot(&dir.join(name), g, mat)?;
         }
-        (c.save)(&c.base)?;
+        (c.save)(&GloveState {
+            snapshot: Some(g),
+            ..st
+        })?;
+        for name in &PARTIALS[1..] {
+            checkpoint::remove_snapshots(&dir.join(name), Some(g));
+        }
+        Ok(())
+    };
+    if let (Some(c), false) = (&ck, resume) {
+        snap(c.base.clone(), &Mats::new([&mut w, &mut wt, &mut b, &mut gw, &mut gwt, &mut gb]))?;
     }
     let threads = config.threads.max(1);
     let bar = (progress.train)(recs.len() as u64 * config.iter as u64);
     bar.inc(recs.len() as u64 * first as u64, 0);
-    let syncs = [&w, &wt, &b, &gw, &gwt, &gb]
-        .iter()
-        .map(|m| m.sync_handle())
-        .collect::<Result<Vec<_>>>()?;
     let per = recs.len().div_ceil(threads);
     let parts = recs.len().div_ceil(per.max(1));
     for it in first..config.iter {
@@ -501,31 +526,23 @@ fn train_records(
         if let Some(c) = resumed {
             bar.inc(c.base.positions.iter().sum(), 0);
         }
-        let m = Mats {
-            w: w.shared(),
-            wt: wt.shared(),
-            b: b.shared(),
-            gw: gw.shared(),
-            gwt: gwt.shared(),
-            gb: gb.shared(),
-        };
+        let m = Mats::new([&mut w, &mut wt, &mut b, &mut gw, &mut gwt, &mut gb]);
+        // A checkpoint stops every thread at its next block boundary, so that the copies of the
+        // matrices and each thread's (records done, cost) belong to one moment.
+        let gate: checkpoint::Gate<(u64, f64)> = checkpoint::Gate::new(parts);
         let snapshot = || -> Result<()> {
             let Some(c) = &ck else { return Ok(()) };
-            let (mut positions, mut partial) = (Vec::new(), Vec::new());
-            for mark in &marks {
-                let (p, cost) = *mark.lock().expect("position lock");
-                positions.push(p);
-                partial.push(cost);
-            }
-            for f in &syncs {
-                f.sync_data().map_err(|e| Error::io(dir, e))?;
-            }
-            (c.save)(&GloveState {
-                iter_done: it,
-                costs: costs.clone(),
-                positions,
-                partial_costs: partial,
-                ..c.base.clone()
+            gate.pause(|states| {
+                snap(
+                    GloveState {
+                        iter_done: it,
+                        costs: costs.clone(),
+                        positions: states.iter().map(|s| s.0).collect(),
+                        partial_costs: states.iter().map(|s| s.1).collect(),
+                        ..c.base.clone()
+                    },
+                    &m,
+                )
             })
         };
         let every = ck.as_ref().and_then(|c| c.every);
@@ -547,8 +564,10 @@ fn train_records(
                     .enumerate()
                     .map(|(t, part)| {
                         let (m, bar, mark, running) = (&m, &bar, &marks[t], &running);
+                        let gate = &gate;
                         s.spawn(move || {
                             let (start, mut cost) = *mark.lock().expect("position lock");
+                            let mut member = checkpoint::Member::new(gate, t, (start, cost));
                             let mut done = start as usize;
                             let (mut u1, mut u2) = (vec![0f32; dim], vec![0f32; dim]);
                             for block in part[done.min(part.len())..].chunks(1 << 16) {
@@ -559,6 +578,7 @@ fn train_records(
                                 if t == 0 {
                                     running();
                                 }
+                                member.stop_point((done as u64, cost));
                             }
                             cost
                         })
@@ -574,18 +594,16 @@ fn train_records(
         bar.set_message(format!("iter {}/{} cost {cost:.6}", it + 1, config.iter));
         (progress.note)(&format!("iter {:>3}  cost {cost:.6}", it + 1));
         costs.push(cost);
-        // A checkpoint: the matrices on disk are those of a finished iteration.
-        for m in [&w, &wt, &b, &gw, &gwt, &gb] {
-            m.flush()?;
-        }
+        // A checkpoint at the end of every iteration.
         if let Some(c) = &ck {
-            (c.save)(&GloveState {
+            let st = GloveState {
                 iter_done: it + 1,
                 costs: costs.clone(),
                 positions: Vec::new(),
                 partial_costs: Vec::new(),
                 ..c.base.clone()
-            })?;
+            };
+            snap(st, &m)?;
         }
     }
     bar.finish();
@@ -609,6 +627,24 @@ struct Mats<'a> {
     gw: SharedMatrix<'a>,
     gwt: SharedMatrix<'a>,
     gb: SharedMatrix<'a>,
+}
+
+impl<'a> Mats<'a> {
+    /// W, W~, biases and their AdaGrad sums, in the order of `PARTIALS[1..]`.
+    fn new([w, wt, b, gw, gwt, gb]: [&'a mut MatrixFile; 6]) -> Self {
+        Mats {
+            w: w.shared(),
+            wt: wt.shared(),
+            b: b.shared(),
+            gw: gw.shared(),
+            gwt: gwt.shared(),
+            gb: gb.shared(),
+        }
+    }
+
+    fn all(&self) -> [&SharedMatrix<'a>; 6] {
+        [&self.w, &self.wt, &self.b, &self.gw, &self.gwt, &self.gb]
+    }
 }
 
 /// AdaGrad on a block of records; returns the block's cost (sum of ½·f·diff²). `u1`, `u2` are

@@ -227,8 +227,29 @@ pub struct State {
     /// Mean loss of each finished epoch.
     #[serde(default)]
     pub epoch_loss: Vec<f64>,
+    /// The generation of the matrix snapshots (`.NAME.ckpt.GEN`) this checkpoint stands for;
+    /// `None` in checkpoints made before snapshots, whose partial files are taken as they are.
+    #[serde(default)]
+    pub snapshot: Option<u64>,
+    /// Mid-epoch: each thread's state where it stopped for the checkpoint, so that a resumed
+    /// thread continues the same random stream with the same counters.
+    #[serde(default)]
+    pub thread_states: Vec<ThreadState>,
     /// The caller's own record (the CLI keeps the corpus paths and vocabulary options here).
     pub meta: serde_json::Value,
+}
+
+/// One worker thread at a checkpoint.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ThreadState {
+    /// Corpus offset of its next line.
+    pub position: u64,
+    pub rng: FastRng,
+    /// Words read since it last added its count to the shared total (and refreshed `lr`).
+    pub unreported: u64,
+    pub lr: f32,
+    /// Sentences seen, which decides the ones whose loss is measured.
+    pub sentences: u64,
 }
 
 /// When to checkpoint, and what to resume from.
@@ -347,7 +368,12 @@ fn train_inner(
     let open = |name: &str, rows: usize| -> Result<MatrixFile> {
         let path = dir.join(name);
         match (&ck.resume, checkpointed) {
-            (Some(_), _) => MatrixFile::open_partial(&path, rows, dim),
+            (Some(st), _) => {
+                if let Some(generation) = st.snapshot {
+                    checkpoint::restore_snapshot(&path, generation)?;
+                }
+                MatrixFile::open_partial(&path, rows, dim)
+            }
             (None, true) => MatrixFile::create_partial(&path, rows, dim),
             (None, false) => MatrixFile::create(&path, rows, dim),
         }
@@ -419,13 +445,30 @@ fn train_inner(
         positions,
         words_done,
         epoch_loss: epoch_loss.lock().expect("loss lock").clone(),
+        snapshot: None,
+        thread_states: Vec::new(),
         meta: ck.meta.clone(),
     };
+    // Every checkpoint copies the matrices as they are (workers paused) to snapshot files of a
+    // new generation, then names that generation in checkpoint.json, then drops the older one:
+    // the training goes on in the partial files, and a resume starts from the copies.
+    let generation = AtomicU64::new(ck.resume.as_ref().and_then(|s| s.snapshot).unwrap_or(0));
+    let matrices = [Some(&shared.input), shared.output.as_ref(), shared.nodes.as_ref()];
     let save = |st: &State| -> Result<()> {
-        for f in &syncs {
-            f.sync_data().map_err(|e| Error::io(dir, e))?;
+        let g = generation.fetch_add(1, Ordering::Relaxed) + 1;
+        for (name, m) in MATRICES.iter().zip(matrices) {
+            if let Some(m) = m {
+                checkpoint::write_snapshot(&dir.join(name), g, m)?;
+            }
         }
-        checkpoint::write(dir, st)?;
+        let st = State {
+            snapshot: Some(g),
+            ..st.clone()
+        };
+        checkpoint::write(dir, &st)?;
+        for name in MATRICES {
+            checkpoint::remove_snapshots(&dir.join(name), Some(g));
+        }
         if !wrote_checkpoint.swap(true, Ordering::Relaxed) {
             // From now on the partial files are a resumable state: Ctrl-C must keep them.
             for name in MATRICES {
@@ -449,26 +492,24 @@ fn train_inner(
             Some(s) if epoch == s.epoch && !s.positions.is_empty() => Some(&s.positions),
             _ => None,
         };
-        // Each thread publishes (next line's offset, words trained this epoch) after every line.
-        let marks: Vec<Mutex<(u64, u64)>> = (0..threads)
-            .map(|t| {
-                let range_start = total_bytes * t as u64 / threads as u64;
-                let at = resume
-                    .and_then(|r| r.get(t))
-                    .copied()
-                    .unwrap_or(range_start);
-                Mutex::new((at.max(range_start), 0))
-            })
-            .collect();
-        let epoch_base = shared.done.load(Ordering::Relaxed);
-        let snapshot = || -> Result<()> {
-            let (mut positions, mut words) = (Vec::with_capacity(threads), epoch_base);
-            for m in &marks {
-                let (p, w) = *m.lock().expect("position lock");
-                positions.push(p);
-                words += w;
+        let resumed_threads: Option<&[ThreadState]> = match &ck.resume {
+            Some(s) if epoch == s.epoch && s.thread_states.len() == threads => {
+                Some(&s.thread_states)
             }
-            save(&state(epoch, positions, words))
+            _ => None,
+        };
+        // A checkpoint stops every thread at its next line end: the copies of the matrices, the
+        // shared word count and each thread's state then belong to one moment.
+        let gate: checkpoint::Gate<ThreadState> = checkpoint::Gate::new(threads);
+        let snapshot = || -> Result<()> {
+            gate.pause(|states| {
+                let positions = states.iter().map(|s| s.position).collect();
+                let words = shared.done.load(Ordering::Relaxed);
+                save(&State {
+                    thread_states: states.to_vec(),
+                    ..state(epoch, positions, words)
+                })
+            })
         };
         let every = if checkpointed && corpus.seekable() {
             ck.every
@@ -476,15 +517,23 @@ fn train_inner(
             None
         };
         let make = |t: usize| {
+            let range_start = total_bytes * t as u64 / threads as u64;
             let position = resume.map_or(0, |r| r.get(t).copied().unwrap_or(0));
-            let mut w = Worker::new(
-                &shared,
-                config.seed
-                    ^ ((epoch as u64) << 40)
-                    ^ ((t as u64 + 1) * 0x9E37_79B9_7F4A_7C15)
-                    ^ position.rotate_left(17),
-            );
-            w.mark = Some(&marks[t]);
+            let mut w = match resumed_threads.and_then(|r| r.get(t)) {
+                Some(ts) => Worker::resumed(&shared, ts),
+                // A fresh epoch's stream; checkpoints older than thread states re-seed from the
+                // offset.
+                None => Worker::new(
+                    &shared,
+                    config.seed
+                        ^ ((epoch as u64) << 40)
+                        ^ ((t as u64 + 1) * 0x9E37_79B9_7F4A_7C15)
+                        ^ position.rotate_left(17),
+                ),
+            };
+            w.gate = Some(&gate);
+            w.thread = t;
+            w.next = position.max(range_start);
             w
         };
         // Replay the ids once a whole epoch has recorded them; record them in the first epoch
@@ -560,6 +609,9 @@ fn train_inner(
     }
     if checkpointed {
         checkpoint::remove(dir)?;
+        for name in MATRICES {
+            checkpoint::remove_snapshots(&dir.join(name), None);
+        }
     }
     Ok(TrainStats {
         words,
@@ -628,9 +680,11 @@ struct Worker<'a> {
     loss: f64,
     pairs: u64,
     sentences: u64,
-    /// Where this thread publishes its position for checkpoints.
-    mark: Option<&'a Mutex<(u64, u64)>>,
-    epoch_words: u64,
+    /// Where this thread stops for checkpoints, as thread number `thread`.
+    gate: Option<&'a checkpoint::Gate<ThreadState>>,
+    thread: usize,
+    /// Corpus offset of the next line.
+    next: u64,
 }
 
 impl<'a> Worker<'a> {
@@ -654,8 +708,36 @@ impl<'a> Worker<'a> {
             loss: 0.0,
             pairs: 0,
             sentences: 0,
-            mark: None,
-            epoch_words: 0,
+            gate: None,
+            thread: 0,
+            next: 0,
+        }
+    }
+
+    /// A worker that continues a checkpointed thread's stream.
+    fn resumed(s: &'a Shared<'a>, ts: &ThreadState) -> Self {
+        let mut w = Worker::new(s, 0);
+        w.rng = ts.rng.clone();
+        w.unreported = ts.unreported;
+        w.lr = ts.lr;
+        w.sentences = ts.sentences;
+        w
+    }
+
+    fn thread_state(&self) -> ThreadState {
+        ThreadState {
+            position: self.next,
+            rng: self.rng.clone(),
+            unreported: self.unreported,
+            lr: self.lr,
+            sentences: self.sentences,
+        }
+    }
+
+    /// Leaves the checkpoint gate for good: the thread's share is read (or it failed).
+    fn leave(&mut self) {
+        if let Some(g) = self.gate.take() {
+            g.leave(self.thread, self.thread_state());
         }
     }
 
@@ -927,7 +1009,6 @@ impl Worker<'_> {
         self.ids.clear();
         for &id in words {
             self.unreported += 1;
-            self.epoch_words += 1;
             if s.keep[id as usize] > (self.rng.next_u32() as u64) {
                 self.ids.push(id);
             }
@@ -940,10 +1021,22 @@ impl Worker<'_> {
         train_sentence(self, sampled);
     }
 
+    /// A line ended: the thread can stop here for a checkpoint.
     fn mark(&mut self, next: u64) {
-        if let Some(m) = self.mark {
-            *m.lock().expect("position lock") = (next, self.epoch_words);
+        self.next = next;
+        if let Some(g) = self.gate {
+            if g.due() {
+                g.park(self.thread, self.thread_state());
+            }
         }
+    }
+}
+
+impl Drop for Worker<'_> {
+    /// A worker that fails or unwinds must still leave the gate, or a checkpoint would wait
+    /// for it forever.
+    fn drop(&mut self) {
+        self.leave();
     }
 }
 
@@ -966,6 +1059,10 @@ impl SentenceSink for Worker<'_> {
         }
         self.mark(next);
     }
+
+    fn finish(&mut self) {
+        self.leave();
+    }
 }
 
 impl tokens::Replay for Worker<'_> {
@@ -975,5 +1072,9 @@ impl tokens::Replay for Worker<'_> {
 
     fn line_end(&mut self, next: u64) {
         self.mark(next);
+    }
+
+    fn finish(&mut self) {
+        self.leave();
     }
 }

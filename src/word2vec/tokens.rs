@@ -22,6 +22,8 @@ pub const MAX_WORDS: usize = END_LINE as usize;
 pub trait Replay {
     fn sentence(&mut self, ids: &[u32]);
     fn line_end(&mut self, next: u64);
+    /// Called once at the end of the stream.
+    fn finish(&mut self) {}
 }
 
 pub fn thread_file(dir: &Path, thread: usize) -> PathBuf {
@@ -128,6 +130,7 @@ pub fn replay<R: Replay>(path: &Path, sink: &mut R) -> Result<()> {
             path.display()
         )));
     }
+    sink.finish();
     Ok(())
 }
 

@@ -208,7 +208,11 @@ pub fn snapshot_path(target: &Path, generation: u64) -> PathBuf {
 
 /// Writes a copy of a mapped matrix as it is now (its writers paused) for checkpoint
 /// `generation`, through a temporary file, fsync and rename.
-pub fn write_snapshot(target: &Path, generation: u64, m: &crate::hogwild::SharedMatrix) -> Result<()> {
+pub fn write_snapshot(
+    target: &Path,
+    generation: u64,
+    m: &crate::hogwild::SharedMatrix,
+) -> Result<()> {
     let path = snapshot_path(target, generation);
     atomic::write_file(&path, |f| {
         use std::io::Write;

@@ -239,10 +239,10 @@ struct GloveArgs {
     /// Replace an existing model folder; the old one stays until the new run has finished.
     #[arg(long, conflicts_with = "resume")]
     force: bool,
-    /// Seconds between checkpoints inside an iteration; GloVe also checkpoints once the shuffle
-    /// is done and after every iteration. 0: never.
-    #[arg(long, default_value_t = 300)]
-    checkpoint_secs: u64,
+    /// Seconds between checkpoints inside an iteration (fractions allowed); GloVe also
+    /// checkpoints once the shuffle is done and after every iteration. 0: never.
+    #[arg(long, default_value_t = 300.0, value_parser = seconds)]
+    checkpoint_secs: f64,
     #[arg(long, alias = "vector-size", default_value_t = 100, value_parser = positive)]
     dim: usize,
     /// Words on each side, weighted 1/distance (at most 20).
@@ -347,9 +347,10 @@ struct TrainArgs {
     /// Replace an existing model folder; the old one stays until the new run has finished.
     #[arg(long, conflicts_with = "resume")]
     force: bool,
-    /// Seconds between checkpoints (matrices synced, then checkpoint.json written); 0: none.
-    #[arg(long, default_value_t = 300)]
-    checkpoint_secs: u64,
+    /// Seconds between checkpoints (fractions allowed): workers pause at a line end, the matrices
+    /// are copied to snapshot files, then checkpoint.json is written; 0: none.
+    #[arg(long, default_value_t = 300.0, value_parser = seconds)]
+    checkpoint_secs: f64,
     /// Dimension of the vectors (word2vec -size).
     #[arg(long, alias = "size", default_value_t = 100, value_parser = positive)]
     dim: usize,
@@ -587,6 +588,16 @@ fn positive(s: &str) -> Result<usize, String> {
         Ok(0) => Err("must be at least 1".into()),
         Ok(n) => Ok(n),
         Err(_) => Err(format!("expected a whole number of at least 1, not {s:?}")),
+    }
+}
+
+/// Seconds: zero or a positive finite number (fractions allowed).
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x >= 0.0 && x.is_finite() && x < 1e9 => Ok(x),
+        _ => Err(format!(
+            "expected a number of seconds (0 or more), not {s:?}"
+        )),
     }
 }
 
@@ -936,7 +947,8 @@ fn train_word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::R
         Architecture::SkipGram => "skipgram",
         Architecture::Cbow => "cbow",
     };
-    let every = (a.checkpoint_secs > 0).then(|| std::time::Duration::from_secs(a.checkpoint_secs));
+    let every =
+        (a.checkpoint_secs > 0.0).then(|| std::time::Duration::from_secs_f64(a.checkpoint_secs));
     let (config, corpus, vocab, vocab_stats, meta, resume, dest) = match &a.resume {
         Some(dir) => {
             let (config, corpus, vocab, meta, state) = resume_word2vec(&a, arch, m, dir)?;
@@ -1328,8 +1340,9 @@ fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
     // Saved first: a resumed run reads it back.
     vocab.save(&output.join(model::VOCAB))?;
     let ck = glove::GloveCheckpointing {
-        enabled: a.checkpoint_secs > 0,
-        every: (a.checkpoint_secs > 0).then(|| std::time::Duration::from_secs(a.checkpoint_secs)),
+        enabled: a.checkpoint_secs > 0.0,
+        every: (a.checkpoint_secs > 0.0)
+            .then(|| std::time::Duration::from_secs_f64(a.checkpoint_secs)),
         resume,
         meta: serde_json::to_value(&meta)?,
     };

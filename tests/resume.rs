@@ -327,3 +327,117 @@ fn glove_resumes_from_inside_an_iteration() {
         "{c:?}"
     );
 }
+
+/// Starts `args` and SIGKILLs it a random few milliseconds after its checkpoint reaches
+/// snapshot generation `generation`; false if the run finished first.
+fn kill_after_snapshot(args: &[String], model: &Path, generation: u64, extra_ms: u64) -> bool {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wembed"))
+        .args(args)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        let seen = std::fs::read(model.join("checkpoint.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+        if seen.is_some_and(|v| v["snapshot"].as_u64() >= Some(generation)) {
+            std::thread::sleep(std::time::Duration::from_millis(extra_ms));
+            let _ = child.kill();
+            let status = child.wait().unwrap();
+            return !status.success();
+        }
+        assert!(start.elapsed().as_secs() < 60, "no checkpoint");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+fn matrices(model: &Path) -> Vec<Vec<u8>> {
+    ["input.npy", "output.npy", "bias.npy", "hs-nodes.npy"]
+        .iter()
+        .filter_map(|f| std::fs::read(model.join(f)).ok())
+        .collect()
+}
+
+/// A --threads 1 run SIGKILLed at random moments (mid-epoch and mid-iteration included)
+/// resumes to the same bytes as the run never interrupted: skip-gram, CBOW and GloVe.
+#[test]
+fn resumes_after_kills_at_random_moments_are_bit_identical() {
+    let d = tmp();
+    let corpus = p(&d, "c.txt");
+    assert!(wembed(&[
+        "synth",
+        "--tokens",
+        "400000",
+        "--seed",
+        "3",
+        "-o",
+        corpus.to_str().unwrap()
+    ])
+    .status
+    .success());
+    let c = corpus.to_str().unwrap().to_string();
+    let runs: [(&str, Vec<&str>); 3] = [
+        ("skipgram", vec!["--dim", "32", "--epochs", "3"]),
+        ("cbow", vec!["--dim", "32", "--epochs", "3"]),
+        ("glove", vec!["--dim", "16", "--iter", "10"]),
+    ];
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut random = move |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let mut kills = 0;
+    for (trainer, extra) in &runs {
+        let args = |out: &Path, every: &str| -> Vec<String> {
+            let mut a = vec![trainer.to_string(), c.clone(), "-o".into()];
+            a.push(out.to_str().unwrap().into());
+            for s in [
+                "-q",
+                "--threads",
+                "1",
+                "--seed",
+                "5",
+                "--checkpoint-secs",
+                every,
+            ] {
+                a.push(s.into());
+            }
+            a.extend(extra.iter().map(|s| s.to_string()));
+            a
+        };
+        let reference = p(&d, &format!("{trainer}-ref"));
+        let r = wembed(
+            &args(&reference, "0")
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        );
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let want = matrices(&reference);
+        for point in 0..8u64 {
+            let k = p(&d, &format!("{trainer}-{point}"));
+            let generation = 1 + random(6);
+            if !kill_after_snapshot(&args(&k, "0.03"), &k, generation, random(25)) {
+                continue;
+            }
+            kills += 1;
+            let r = wembed(&[trainer, "--resume", k.to_str().unwrap(), "-q"]);
+            assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+            assert!(
+                matrices(&k) == want,
+                "{trainer}: resume after a kill past snapshot {generation} differs"
+            );
+            std::fs::remove_dir_all(&k).unwrap();
+        }
+    }
+    assert!(
+        kills >= 20,
+        "only {kills} runs were killed before they finished"
+    );
+}

@@ -175,7 +175,7 @@ const PARTIALS: [&str; 7] = [
 pub struct Progresses<'a> {
     pub count: &'a Progress,
     pub train: &'a dyn Fn(u64) -> Progress,
-    pub note: &'a dyn Fn(&str),
+    pub note: &'a (dyn Fn(&str) + Sync),
 }
 
 /// Runs counting, shuffle and training into `dir` (`input.npy` = W, `output.npy` = W~,
@@ -488,8 +488,10 @@ fn train_records(
     let snap = |st: GloveState, m: &Mats| -> Result<()> {
         let Some(c) = &ck else { return Ok(()) };
         let g = generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let (t, mut bytes) = (Instant::now(), 0);
         for (name, mat) in PARTIALS[1..].iter().zip(m.all()) {
             checkpoint::write_snapshot(&dir.join(name), g, mat)?;
+            bytes += mat.rows() * mat.cols() * 4;
         }
         (c.save)(&GloveState {
             snapshot: Some(g),
@@ -498,10 +500,18 @@ fn train_records(
         for name in &PARTIALS[1..] {
             checkpoint::remove_snapshots(&dir.join(name), Some(g));
         }
+        (progress.note)(&format!(
+            "checkpoint {g}: {} MiB of matrices copied in {:.1} s",
+            bytes >> 20,
+            t.elapsed().as_secs_f64()
+        ));
         Ok(())
     };
     if let (Some(c), false) = (&ck, resume) {
-        snap(c.base.clone(), &Mats::new([&mut w, &mut wt, &mut b, &mut gw, &mut gwt, &mut gb]))?;
+        snap(
+            c.base.clone(),
+            &Mats::new([&mut w, &mut wt, &mut b, &mut gw, &mut gwt, &mut gb]),
+        )?;
     }
     let threads = config.threads.max(1);
     let bar = (progress.train)(recs.len() as u64 * config.iter as u64);

@@ -453,12 +453,19 @@ fn train_inner(
     // new generation, then names that generation in checkpoint.json, then drops the older one:
     // the training goes on in the partial files, and a resume starts from the copies.
     let generation = AtomicU64::new(ck.resume.as_ref().and_then(|s| s.snapshot).unwrap_or(0));
-    let matrices = [Some(&shared.input), shared.output.as_ref(), shared.nodes.as_ref()];
+    let matrices = [
+        Some(&shared.input),
+        shared.output.as_ref(),
+        shared.nodes.as_ref(),
+    ];
     let save = |st: &State| -> Result<()> {
         let g = generation.fetch_add(1, Ordering::Relaxed) + 1;
+        let t = Instant::now();
+        let mut bytes = 0;
         for (name, m) in MATRICES.iter().zip(matrices) {
             if let Some(m) = m {
                 checkpoint::write_snapshot(&dir.join(name), g, m)?;
+                bytes += m.rows() * m.cols() * 4;
             }
         }
         let st = State {
@@ -469,6 +476,11 @@ fn train_inner(
         for name in MATRICES {
             checkpoint::remove_snapshots(&dir.join(name), Some(g));
         }
+        progress.note(&format!(
+            "wembed: checkpoint {g}: {} MiB of matrices copied in {:.1} s",
+            bytes >> 20,
+            t.elapsed().as_secs_f64()
+        ));
         if !wrote_checkpoint.swap(true, Ordering::Relaxed) {
             // From now on the partial files are a resumable state: Ctrl-C must keep them.
             for name in MATRICES {

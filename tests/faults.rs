@@ -671,3 +671,36 @@ fn smaller_faults_are_errors_or_handled() {
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
 }
+
+/// A record naming a row beyond the vocabulary (a corrupt `.records.bin.partial`) is refused
+/// before training: no worker panics on it and nothing waits forever.
+#[test]
+fn corrupt_glove_records_are_refused_not_a_hang() {
+    let d = tmp();
+    let m = p(&d, "m");
+    let corpus = corpus_1m();
+    let args = [
+        "glove",
+        &corpus,
+        "-o",
+        m.to_str().unwrap(),
+        "-q",
+        "--dim",
+        "64",
+        "--iter",
+        "40",
+        "--threads",
+        "2",
+        "--checkpoint-secs",
+        "0.2",
+    ];
+    common::kill_when(&args, &m.join("checkpoint.json"), |v| {
+        v["iter_done"].as_u64() >= Some(1)
+    });
+    let records = m.join(".records.bin.partial");
+    let mut bytes = std::fs::read(&records).unwrap();
+    bytes[..4].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    write(&records, &bytes);
+    let r = wembed(&["glove", "--resume", m.to_str().unwrap(), "-q"]);
+    assert_one_line_error(&r, "record 0 is corrupt");
+}

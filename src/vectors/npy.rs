@@ -1,7 +1,6 @@
 //! `.npy` exports (float32 or float16) with `vocab.txt` beside them, and their reader.
 
 use super::{Dtype, Matrix, Rows};
-use crate::atomic::TempPath;
 use crate::error::{Error, Result};
 use crate::store::{npy_header_typed, parse_npy_header, NpyDtype, NpyMatrix};
 use std::io::Write;
@@ -90,9 +89,4 @@ pub fn read(path: &Path) -> Result<Matrix> {
             })
         }
     }
-}
-
-/// Keeps `TempPath` reachable for writers that need a path rather than a stream.
-pub(crate) fn temp_for(path: &Path) -> TempPath {
-    TempPath::for_target(path)
 }

@@ -3,8 +3,7 @@
 
 use super::{Dtype, Embeddings, Matrix, Rows};
 use crate::error::{Error, Result};
-use safetensors::tensor::{Dtype as StDtype, SafeTensors, TensorView};
-use std::collections::HashMap;
+use safetensors::tensor::{Dtype as StDtype, SafeTensors};
 use std::path::Path;
 
 pub const TENSOR: &str = "embeddings";
@@ -17,29 +16,32 @@ pub fn looks_like(head: &[u8]) -> bool {
     }
 }
 
+/// Writes the file row by row: the crate's serializer takes the whole tensor as one buffer, which
+/// would hold a second copy of a matrix that may be larger than RAM. The layout is the format's
+/// own (little-endian header length, JSON header padded with spaces to 8 bytes, raw data), and
+/// the reader, the `safetensors` crate and Python's `safetensors` check every file written here.
 pub fn write(path: &Path, rows: &dyn Rows, dtype: Dtype) -> Result<()> {
-    let mut bytes = Vec::with_capacity(rows.len() * rows.dim() * 4);
-    super::npy::write_rows(&mut bytes, rows, dtype).map_err(|e| Error::io(path, e))?;
-    let st_dtype = match dtype {
-        Dtype::F32 => StDtype::F32,
-        Dtype::F16 => StDtype::F16,
+    let (name, size) = match dtype {
+        Dtype::F32 => ("F32", 4),
+        Dtype::F16 => ("F16", 2),
     };
-    let view = TensorView::new(st_dtype, vec![rows.len(), rows.dim()], &bytes)
-        .map_err(|e| Error::bad_file(path, e.to_string()))?;
+    let bytes = rows.len() * rows.dim() * size;
     let words: Vec<&str> = (0..rows.len()).map(|i| rows.word(i)).collect();
-    let mut meta = HashMap::new();
-    meta.insert(
-        "vocab".to_string(),
-        serde_json::to_string(&words).map_err(|e| Error::Invalid(e.to_string()))?,
-    );
-    meta.insert("format".to_string(), "wembed".to_string());
-    let tmp = super::npy::temp_for(path);
-    safetensors::tensor::serialize_to_file([(TENSOR, view)], Some(meta), tmp.path())
-        .map_err(|e| Error::bad_file(path, e.to_string()))?;
-    std::fs::File::open(tmp.path())
-        .and_then(|f| f.sync_all())
-        .map_err(|e| Error::io(path, e))?;
-    tmp.persist()?;
+    let vocab = serde_json::to_string(&words).map_err(|e| Error::Invalid(e.to_string()))?;
+    let header = serde_json::json!({
+        "__metadata__": { "vocab": vocab, "format": "wembed" },
+        TENSOR: { "dtype": name, "shape": [rows.len(), rows.dim()], "data_offsets": [0, bytes] },
+    });
+    let mut text = serde_json::to_vec(&header).map_err(|e| Error::Invalid(e.to_string()))?;
+    text.resize(text.len().div_ceil(8) * 8, b' ');
+    crate::atomic::write_file(path, |f| {
+        use std::io::Write;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        w.write_all(&(text.len() as u64).to_le_bytes())?;
+        w.write_all(&text)?;
+        super::npy::write_rows(&mut w, rows, dtype)?;
+        w.flush()
+    })?;
     super::write_vocab(&super::npy::vocab_path(path), rows)
 }
 

@@ -1581,6 +1581,8 @@ fn lm_train(a: LmTrainArgs, m: &ArgMatches) -> anyhow::Result<()> {
     let options = a.data.options(a.freeze_steps);
     let extra = serde_json::json!({
         "init": a.init, "init_scale": scale, "init_report": init, "data": a.data.record(),
+        // A --force run replaces this folder when it finishes, resumed or not.
+        "replaces": dest.replaces,
     });
     run_lm_training(&model, &data, &options, &dest, extra, a.data.quiet, None)
 }
@@ -1695,7 +1697,8 @@ fn lm_resume(a: &LmTrainArgs, m: &ArgMatches, dir: &std::path::Path) -> anyhow::
             options.steps
         );
     }
-    let dest = model::Destination::resumed(dir, None);
+    let replaces = serde_json::from_value(training["replaces"].clone()).unwrap_or(None);
+    let dest = model::Destination::resumed(dir, replaces);
     run_lm_training(
         &model,
         &data,

@@ -703,3 +703,84 @@ fn a_killed_forced_run_keeps_the_old_model_and_its_resume_replaces_it() {
     assert_eq!(config(&model)["hyperparameters"]["dim"], 64);
     assert_eq!(names(d.path()), ["m"], "staging folder left");
 }
+
+#[test]
+fn a_killed_forced_lm_run_resumes_into_the_folder_it_replaces() {
+    let d = tmp();
+    let corpus = synth_corpus();
+    let lm = d.path().join("lm");
+    let staging = d.path().join(".lm.new");
+    let args = |steps: &str, force: bool| {
+        let mut a = vec![
+            "lm",
+            "train",
+            "--corpus",
+            &corpus,
+            "--vocab-size",
+            "200",
+            "--dim",
+            "16",
+            "--layers",
+            "1",
+            "--heads",
+            "2",
+            "--context",
+            "8",
+            "--batch",
+            "4",
+            "--eval-every",
+            "20",
+            "--valid-tokens",
+            "64",
+            "-q",
+            "--checkpoint-secs",
+            "0",
+            "--steps",
+            steps,
+            "-o",
+            s(&lm),
+        ];
+        if force {
+            a.push("--force");
+        }
+        a.iter().map(|x| x.to_string()).collect::<Vec<_>>()
+    };
+    let first: Vec<String> = args("4", false);
+    ok(&wembed(
+        &first.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    let forced = args("1500", true);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wembed"))
+        .args(&forced)
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !staging.join("model.safetensors").exists() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the forced run ended early"
+        );
+        assert!(start.elapsed().as_secs() < 60);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        config(&lm)["training"]["options"]["steps"],
+        4,
+        "old model kept"
+    );
+    let resume = [
+        "lm",
+        "train",
+        "--resume",
+        s(&staging),
+        "-q",
+        "--steps",
+        "1500",
+    ];
+    ok(&wembed(&resume));
+    assert_eq!(config(&lm)["training"]["options"]["steps"], 1500);
+    assert!(!staging.exists());
+}

@@ -80,3 +80,53 @@ fn single_thread_runs_are_pinned() {
     ];
     assert_eq!(seen, expected, "digests changed");
 }
+
+/// The LM's losses (train and validation at each evaluation) for a fixed seed, pinned: columns of
+/// time and speed are left out, everything the model computes is in.
+#[test]
+fn lm_metrics_are_pinned() {
+    let d = tmp();
+    let out = d.path().join("lm");
+    let corpus = corpus();
+    let r = wembed(&[
+        "lm",
+        "train",
+        "--corpus",
+        &corpus,
+        "--vocab-size",
+        "300",
+        "--dim",
+        "16",
+        "--layers",
+        "1",
+        "--heads",
+        "2",
+        "--context",
+        "16",
+        "--batch",
+        "4",
+        "--steps",
+        "20",
+        "--eval-every",
+        "10",
+        "--valid-tokens",
+        "256",
+        "--seed",
+        "3",
+        "-q",
+        "--checkpoint-secs",
+        "0",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    let losses: String = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').take(4).collect::<Vec<_>>().join(","))
+        .collect::<Vec<_>>()
+        .join(";");
+    let digest = format!("{:08x}", crc32fast::hash(losses.as_bytes()));
+    assert_eq!(digest, "ad99db83", "LM losses changed: {losses}");
+}

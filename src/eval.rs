@@ -13,12 +13,16 @@ use hashbrown::HashMap;
 use rayon::prelude::*;
 use std::path::Path;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     /// argmax cos(x,b) − cos(x,a) + cos(x,c) (Mikolov et al. 2013).
+    #[value(name = "3cosadd", alias = "cosadd")]
     CosAdd,
     /// argmax cos'(x,b)·cos'(x,c) / (cos'(x,a) + ε), cos' = (cos+1)/2 (Levy and Goldberg 2014).
+    #[value(name = "3cosmul", alias = "cosmul")]
     CosMul,
 }
 

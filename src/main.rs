@@ -176,8 +176,8 @@ struct LmTrainArgs {
     #[arg(long, default_value = "random")]
     init: String,
     /// std (centre, then scale to the random initialiser's std) or none (raw values).
-    #[arg(long, default_value = "std")]
-    init_scale: String,
+    #[arg(long, value_enum, default_value_t = lm::InitScale::Std)]
+    init_scale: lm::InitScale,
     /// Keep the token embedding fixed for the first K steps.
     #[arg(long, default_value_t = 0, value_name = "K")]
     freeze_steps: usize,
@@ -269,8 +269,8 @@ struct GloveArgs {
     #[arg(long, default_value_t = 4.0)]
     memory: f64,
     /// vectors.bin holds W + W~ (sum, the Stanford tool's -model 2) or W alone (input).
-    #[arg(long, default_value = "sum")]
-    vectors: String,
+    #[arg(long, value_enum, default_value_t = model::Which::Sum)]
+    vectors: model::Which,
     #[arg(long, default_value_t = 1)]
     seed: u64,
 }
@@ -279,14 +279,13 @@ struct GloveArgs {
 struct ExportArgs {
     /// A model folder, or any vectors file `eval` reads.
     model: PathBuf,
-    /// word2vec-bin, word2vec-text, glove-text, fasttext-vec, npy or safetensors.
-    #[arg(long, short = 'f')]
-    format: String,
+    #[arg(long, short = 'f', value_enum)]
+    format: Format,
     #[arg(short = 'o', long = "output", value_name = "PATH")]
     output: PathBuf,
     /// input (word vectors), output (context vectors) or sum (model folders only).
-    #[arg(long, default_value = "input")]
-    which: String,
+    #[arg(long, value_enum, default_value_t = model::Which::Input)]
+    which: model::Which,
     /// Scale every row to unit length.
     #[arg(long)]
     normalize: bool,
@@ -294,8 +293,8 @@ struct ExportArgs {
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
     /// f32 or f16 (npy and safetensors).
-    #[arg(long, default_value = "f32")]
-    dtype: String,
+    #[arg(long, value_enum, default_value_t = Dtype::F32)]
+    dtype: Dtype,
 }
 
 #[derive(Args)]
@@ -413,9 +412,8 @@ struct EvalArgs {
     /// Word-pair files with human scores (wordsim353 style).
     #[arg(long, value_name = "FILE", num_args = 1..)]
     similarity: Vec<PathBuf>,
-    /// 3cosadd or 3cosmul.
-    #[arg(long, default_value = "3cosadd")]
-    method: String,
+    #[arg(long, value_enum, default_value_t = Method::CosAdd, ignore_case = true)]
+    method: Method,
     /// Answer analogies among the N most frequent words only (0: all).
     #[arg(long, default_value_t = 30_000)]
     restrict: usize,
@@ -1056,11 +1054,7 @@ fn train_word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::R
 }
 
 fn eval(a: EvalArgs) -> anyhow::Result<()> {
-    let method = match a.method.to_ascii_lowercase().as_str() {
-        "3cosadd" | "cosadd" => Method::CosAdd,
-        "3cosmul" | "cosmul" => Method::CosMul,
-        m => anyhow::bail!("unknown --method {m:?} (3cosadd or 3cosmul)"),
-    };
+    let method = a.method;
     if a.analogy.is_none() && a.similarity.is_empty() {
         anyhow::bail!("nothing to evaluate: give --analogy FILE and/or --similarity FILE");
     }
@@ -1132,24 +1126,13 @@ fn eval(a: EvalArgs) -> anyhow::Result<()> {
 }
 
 fn export(a: ExportArgs) -> anyhow::Result<()> {
-    let format: Format = a.format.parse()?;
-    let dtype = match a.dtype.as_str() {
-        "f32" => Dtype::F32,
-        "f16" => Dtype::F16,
-        d => anyhow::bail!("unknown --dtype {d:?} (f32 or f16)"),
-    };
-    let which = match a.which.as_str() {
-        "input" => model::Which::Input,
-        "output" => model::Which::Output,
-        "sum" => model::Which::Sum,
-        w => anyhow::bail!("unknown --which {w:?} (input, output or sum)"),
-    };
+    let (format, dtype, which) = (a.format, a.dtype, a.which);
     let (base, add) = if a.model.is_dir() {
         model::load(&a.model, which)?
     } else if which == model::Which::Input {
         (load_vectors(&a.model)?, None)
     } else {
-        anyhow::bail!("--which {} needs a model folder", a.which);
+        anyhow::bail!("--which {which:?} needs a model folder");
     };
     let view = vectors::View::new(&base, add.as_ref(), a.limit, a.normalize)?;
     vectors::export(&view, format, dtype, &a.output)?;
@@ -1158,7 +1141,8 @@ fn export(a: ExportArgs) -> anyhow::Result<()> {
         vectors::Rows::len(&view),
         base.dim(),
         a.output.display(),
-        a.format
+        clap::ValueEnum::to_possible_value(&format)
+            .map_or("?".into(), |v| v.get_name().to_string())
     );
     Ok(())
 }
@@ -1267,11 +1251,10 @@ fn glove_config(a: &GloveArgs) -> GloveConfig {
 }
 
 fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
-    let which = match a.vectors.as_str() {
-        "sum" => model::Which::Sum,
-        "input" => model::Which::Input,
-        v => anyhow::bail!("unknown --vectors {v:?} (sum or input)"),
-    };
+    let which = a.vectors;
+    if which == model::Which::Output {
+        anyhow::bail!("--vectors is sum (W + W~) or input (W alone)");
+    }
     if !(a.memory > 0.0 && a.memory.is_finite()) {
         anyhow::bail!("--memory must be a positive number of GiB");
     }
@@ -1553,7 +1536,7 @@ fn lm_train(a: LmTrainArgs, m: &ArgMatches) -> anyhow::Result<()> {
     if let Some(dir) = &a.resume {
         return lm_resume(&a, m, dir);
     }
-    let scale: lm::InitScale = a.init_scale.parse()?;
+    let scale = a.init_scale;
     let vectors = match a.init.as_str() {
         "random" => None,
         path => Some(load_vectors(std::path::Path::new(path))?),

@@ -92,7 +92,10 @@ pub fn refuse_own_file(path: &Path) -> Result<()> {
 
 /// Which matrix of a model folder to use: word vectors, context vectors, or their sum (GloVe's
 /// W + W~, and sometimes better for word2vec too).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Which {
     Input,
     Output,

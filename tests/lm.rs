@@ -410,7 +410,14 @@ fn cli_compare_writes_table_csv_and_png_and_bad_input_fails_cleanly() {
         "-o",
         p(&dir, "t").to_str().unwrap(),
     ]);
-    assert_one_line_error(&scale, "--init-scale");
+    // A closed choice: refused by the argument parser (exit 2), in one line.
+    assert_eq!(scale.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&scale.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("--init-scale") && err.contains("possible values: std, none"),
+        "{err}"
+    );
     let corrupt = p(&dir, "corrupt");
     std::fs::create_dir_all(&corrupt).unwrap();
     std::fs::copy(cmp.join("random/config.json"), corrupt.join("config.json")).unwrap();

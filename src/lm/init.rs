@@ -10,7 +10,9 @@ use crate::vectors::Embeddings;
 use crate::vocab::Vocab;
 use crate::{Error, Result};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum InitScale {
     /// Centre each dimension over the matched rows, divide by the overall standard deviation,

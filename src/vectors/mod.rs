@@ -159,11 +159,20 @@ impl Embeddings {
 }
 
 /// File formats of `wembed export`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum Format {
+    #[value(name = "word2vec-bin")]
+    #[serde(rename = "word2vec-bin")]
     Word2VecBin,
+    #[value(name = "word2vec-text")]
+    #[serde(rename = "word2vec-text")]
     Word2VecText,
     GloveText,
+    #[value(name = "fasttext-vec")]
+    #[serde(rename = "fasttext-vec")]
     FastTextVec,
     Npy,
     Safetensors,
@@ -188,7 +197,10 @@ impl std::str::FromStr for Format {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Dtype {
     F32,
     F16,

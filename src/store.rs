@@ -303,13 +303,6 @@ impl MatrixFile {
         SharedMatrix::new(self.data_mut(), cols)
     }
 
-    /// A second handle on the file, whose `sync_data` writes the mapping's dirty pages to disk
-    /// (on Linux the mapped pages are the file's page cache) while worker threads hold the
-    /// matrix through [`MatrixFile::shared`].
-    pub fn sync_handle(&self) -> Result<File> {
-        self.file.try_clone().map_err(|e| Error::io(&self.path, e))
-    }
-
     /// Writes dirty pages to disk: a checkpoint.
     pub fn flush(&self) -> Result<()> {
         self.mmap.flush().map_err(|e| Error::io(&self.path, e))

@@ -239,6 +239,44 @@ pub struct State {
     pub meta: serde_json::Value,
 }
 
+impl State {
+    /// Refuses a checkpoint that does not belong to this run (other settings, vocabulary or
+    /// corpus) or whose fields cannot hold (an epoch past the last, more words than the run has).
+    fn check(&self, config: &Word2VecConfig, vocab: &Vocab, corpus: &Corpus) -> Result<()> {
+        let st = self;
+        if st.config != *config || st.vocab_words != vocab.len() || st.vocab_total != vocab.total()
+        {
+            return Err(Error::Invalid(
+                "the checkpoint was made with other settings or another vocabulary".into(),
+            ));
+        }
+        if st.corpus_bytes != corpus.total_bytes() {
+            return Err(Error::Invalid(
+                "the corpus changed size since the checkpoint; resume needs the same corpus".into(),
+            ));
+        }
+        let bytes = corpus.total_bytes().unwrap_or(0);
+        let total = vocab.total().saturating_mul(config.epochs as u64);
+        let positions_ok = (st.positions.is_empty() || st.positions.len() == config.threads)
+            && st.positions.iter().all(|&p| p <= bytes)
+            && (st.thread_states.is_empty() || st.thread_states.len() == config.threads)
+            && st.thread_states.iter().all(|t| {
+                t.position <= bytes && t.unreported <= total && t.lr.is_finite() && t.lr >= 0.0
+            });
+        if st.epoch >= config.epochs
+            || st.words_done > total
+            || !positions_ok
+            || st.epoch_loss.len() > st.epoch
+        {
+            return Err(Error::Invalid(format!(
+            "corrupt checkpoint: epoch {} of {}, {} of {total} words, positions {:?} in a corpus of {bytes} bytes",
+            st.epoch, config.epochs, st.words_done, st.positions
+        )));
+        }
+        Ok(())
+    }
+}
+
 /// One worker thread at a checkpoint.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadState {
@@ -326,31 +364,7 @@ fn train_inner(
 ) -> Result<TrainStats> {
     config.validate()?;
     if let Some(st) = &ck.resume {
-        if st.config != *config || st.vocab_words != vocab.len() || st.vocab_total != vocab.total()
-        {
-            return Err(Error::Invalid(
-                "the checkpoint was made with other settings or another vocabulary".into(),
-            ));
-        }
-        if st.corpus_bytes != corpus.total_bytes() {
-            return Err(Error::Invalid(
-                "the corpus changed size since the checkpoint; resume needs the same corpus".into(),
-            ));
-        }
-        let bytes = corpus.total_bytes().unwrap_or(0);
-        let total = vocab.total().saturating_mul(config.epochs as u64);
-        let positions_ok = (st.positions.is_empty() || st.positions.len() == config.threads)
-            && st.positions.iter().all(|&p| p <= bytes);
-        if st.epoch >= config.epochs
-            || st.words_done > total
-            || !positions_ok
-            || st.epoch_loss.len() > st.epoch
-        {
-            return Err(Error::Invalid(format!(
-                "corrupt checkpoint: epoch {} of {}, {} of {total} words, positions {:?} in a corpus of {bytes} bytes",
-                st.epoch, config.epochs, st.words_done, st.positions
-            )));
-        }
+        st.check(config, vocab, corpus)?;
     }
     if !corpus.rereadable() {
         return Err(Error::Invalid(
@@ -390,10 +404,6 @@ fn train_inner(
         true => Some(open("hs-nodes.npy", v - 1)?),
         false => None,
     };
-    let mut syncs = vec![input.sync_handle()?];
-    for m in output.iter().chain(nodes.iter()) {
-        syncs.push(m.sync_handle()?);
-    }
     let train_words = vocab.total();
     let total = train_words * config.epochs as u64;
     let keep: Vec<u64> = vocab

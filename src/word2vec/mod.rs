@@ -362,6 +362,94 @@ fn train_inner(
     ck: &Checkpointing,
     wrote_checkpoint: &AtomicBool,
 ) -> Result<TrainStats> {
+    check_inputs(corpus, vocab, config, ck)?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let checkpointed = ck.every.is_some() || ck.resume.is_some();
+    let (mut input, mut output, mut nodes) = open_matrices(vocab.len(), config, dir, ck)?;
+    let shared = Shared::new(
+        &mut input,
+        &mut output,
+        &mut nodes,
+        vocab,
+        config,
+        progress,
+        ck,
+    )?;
+    progress.inc(shared.done.load(Ordering::Relaxed), 0);
+    let start = Instant::now();
+    let run = Run {
+        corpus,
+        config,
+        dir,
+        progress,
+        ck,
+        shared: &shared,
+        threads: config.threads.max(1),
+        checkpointed,
+        epoch_loss: Mutex::new(
+            ck.resume
+                .as_ref()
+                .map_or(Vec::new(), |s| s.epoch_loss.clone()),
+        ),
+        generation: AtomicU64::new(ck.resume.as_ref().and_then(|s| s.snapshot).unwrap_or(0)),
+        wrote_checkpoint,
+    };
+    let first_epoch = ck.resume.as_ref().map_or(0, |s| s.epoch);
+    // Only a corpus read more than once needs its ids kept.
+    remove_stale_temp_dirs(dir, IDS_KIND);
+    let mut ids = IdCache {
+        dir: match config.pretokenize
+            && config.epochs - first_epoch > 1
+            && vocab.len() < tokens::MAX_WORDS
+        {
+            true => Some(TempDir::new(dir, IDS_KIND)?),
+            false => None,
+        },
+        ready: false,
+    };
+    for epoch in first_epoch..config.epochs {
+        run.epoch(epoch, &mut ids)?;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let words = shared.done.load(Ordering::Relaxed);
+    let before = ck.resume.as_ref().map_or(0, |s| s.words_done);
+    if words == before {
+        // A --vocab none of whose words occur: every token was out of vocabulary.
+        return Err(Error::Invalid(
+            "no word of the vocabulary occurs in the corpus: nothing was trained".into(),
+        ));
+    }
+    let threads = run.threads;
+    let epoch_loss = run.epoch_loss.into_inner().expect("loss lock");
+    drop(shared);
+    input.finish()?;
+    for m in [output, nodes].into_iter().flatten() {
+        m.finish()?;
+    }
+    if checkpointed {
+        checkpoint::remove(dir)?;
+        for name in MATRICES {
+            checkpoint::remove_snapshots(&dir.join(name), None);
+        }
+    }
+    Ok(TrainStats {
+        words,
+        seconds,
+        // A resumed run's rate counts only the words this process trained.
+        words_per_sec: (words - before) as f64 / seconds.max(1e-9),
+        threads,
+        epoch_loss,
+    })
+}
+
+/// What must hold before any matrix is made: settings, the checkpoint against them, a corpus
+/// that can be read once per epoch, a vocabulary to train.
+fn check_inputs(
+    corpus: &Corpus,
+    vocab: &Vocab,
+    config: &Word2VecConfig,
+    ck: &Checkpointing,
+) -> Result<()> {
     config.validate()?;
     if let Some(st) = &ck.resume {
         st.check(config, vocab, corpus)?;
@@ -376,8 +464,20 @@ fn train_inner(
             "the vocabulary needs at least 2 words to train".into(),
         ));
     }
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let (v, dim) = (vocab.len(), config.dim);
+    Ok(())
+}
+
+type Matrices = (MatrixFile, Option<MatrixFile>, Option<MatrixFile>);
+
+/// Input, output (negative sampling) and inner-node (hierarchical softmax) matrices: created,
+/// under partial names when checkpointed, or reopened from a checkpoint's snapshot.
+fn open_matrices(
+    v: usize,
+    config: &Word2VecConfig,
+    dir: &Path,
+    ck: &Checkpointing,
+) -> Result<Matrices> {
+    let dim = config.dim;
     let checkpointed = ck.every.is_some() || ck.resume.is_some();
     let open = |name: &str, rows: usize| -> Result<MatrixFile> {
         let path = dir.join(name);
@@ -396,178 +496,210 @@ fn train_inner(
     if ck.resume.is_none() {
         init_input(input.data_mut(), dim, config.seed);
     }
-    let mut output = match config.negative {
+    let output = match config.negative {
         0 => None,
         _ => Some(open("output.npy", v)?),
     };
-    let mut nodes = match config.hs {
+    let nodes = match config.hs {
         true => Some(open("hs-nodes.npy", v - 1)?),
         false => None,
     };
-    let train_words = vocab.total();
-    let total = train_words * config.epochs as u64;
-    let keep: Vec<u64> = vocab
-        .counts()
-        .iter()
-        .map(|&c| (keep_probability(c, train_words, config.sample) * 4294967296.0) as u64)
-        .collect();
-    let shared = Shared {
-        input: input.shared(),
-        output: output.as_mut().map(|m| m.shared()),
-        nodes: nodes.as_mut().map(|m| m.shared()),
-        vocab,
-        keep,
-        negatives: if config.negative > 0 {
-            Some(
+    Ok((input, output, nodes))
+}
+
+impl<'a> Shared<'a> {
+    fn new(
+        input: &'a mut MatrixFile,
+        output: &'a mut Option<MatrixFile>,
+        nodes: &'a mut Option<MatrixFile>,
+        vocab: &'a Vocab,
+        config: &'a Word2VecConfig,
+        progress: &'a Progress,
+        ck: &Checkpointing,
+    ) -> Result<Self> {
+        let train_words = vocab.total();
+        let keep: Vec<u64> = vocab
+            .counts()
+            .iter()
+            .map(|&c| (keep_probability(c, train_words, config.sample) * 4294967296.0) as u64)
+            .collect();
+        let negatives = match config.negative {
+            0 => None,
+            _ => Some(
                 negative_sampler(vocab.counts(), config.ns_exponent)
                     .ok_or_else(|| Error::Invalid("empty vocabulary".into()))?,
-            )
-        } else {
-            None
-        },
-        huffman: config.hs.then(|| Huffman::new(vocab.counts())),
-        sigmoid: Sigmoid::default(),
-        config,
-        schedule: Schedule {
-            start: config.lr,
-            total,
-        },
-        done: AtomicU64::new(ck.resume.as_ref().map_or(0, |s| s.words_done)),
-        loss: Mutex::new((0.0, 0)),
-        progress,
-    };
-    let epoch_loss = Mutex::new(
-        ck.resume
-            .as_ref()
-            .map_or(Vec::new(), |s| s.epoch_loss.clone()),
-    );
-    progress.inc(shared.done.load(Ordering::Relaxed), 0);
-    let start = Instant::now();
-    let threads = config.threads.max(1);
-    let first_epoch = ck.resume.as_ref().map_or(0, |s| s.epoch);
-    let total_bytes = corpus.total_bytes().unwrap_or(0);
-    let state = |epoch: usize, positions: Vec<u64>, words_done: u64| State {
-        config: config.clone(),
-        vocab_words: vocab.len(),
-        vocab_total: vocab.total(),
-        corpus_bytes: corpus.total_bytes(),
-        epoch,
-        positions,
-        words_done,
-        epoch_loss: epoch_loss.lock().expect("loss lock").clone(),
-        snapshot: None,
-        thread_states: Vec::new(),
-        meta: ck.meta.clone(),
-    };
-    // Every checkpoint copies the matrices as they are (workers paused) to snapshot files of a
-    // new generation, then names that generation in checkpoint.json, then drops the older one:
-    // the training goes on in the partial files, and a resume starts from the copies.
-    let generation = AtomicU64::new(ck.resume.as_ref().and_then(|s| s.snapshot).unwrap_or(0));
-    let matrices = [
-        Some(&shared.input),
-        shared.output.as_ref(),
-        shared.nodes.as_ref(),
-    ];
-    let save = |st: &State| -> Result<()> {
-        let g = generation.fetch_add(1, Ordering::Relaxed) + 1;
+            ),
+        };
+        Ok(Shared {
+            input: input.shared(),
+            output: output.as_mut().map(|m| m.shared()),
+            nodes: nodes.as_mut().map(|m| m.shared()),
+            vocab,
+            keep,
+            negatives,
+            huffman: config.hs.then(|| Huffman::new(vocab.counts())),
+            sigmoid: Sigmoid::default(),
+            config,
+            schedule: Schedule {
+                start: config.lr,
+                total: train_words * config.epochs as u64,
+            },
+            done: AtomicU64::new(ck.resume.as_ref().map_or(0, |s| s.words_done)),
+            loss: Mutex::new((0.0, 0)),
+            progress,
+        })
+    }
+}
+
+/// The corpus as recorded word ids, once an epoch has recorded them.
+struct IdCache {
+    dir: Option<TempDir>,
+    ready: bool,
+}
+
+/// A training run between its setup and its end: what every epoch and checkpoint needs.
+struct Run<'r, 'a> {
+    corpus: &'r Corpus,
+    config: &'r Word2VecConfig,
+    dir: &'r Path,
+    progress: &'r Progress,
+    ck: &'r Checkpointing,
+    shared: &'r Shared<'a>,
+    threads: usize,
+    checkpointed: bool,
+    epoch_loss: Mutex<Vec<f64>>,
+    /// The generation of the last snapshot written.
+    generation: AtomicU64,
+    wrote_checkpoint: &'r AtomicBool,
+}
+
+impl Run<'_, '_> {
+    fn state(&self, epoch: usize, positions: Vec<u64>, words_done: u64) -> State {
+        State {
+            config: self.config.clone(),
+            vocab_words: self.shared.vocab.len(),
+            vocab_total: self.shared.vocab.total(),
+            corpus_bytes: self.corpus.total_bytes(),
+            epoch,
+            positions,
+            words_done,
+            epoch_loss: self.epoch_loss.lock().expect("loss lock").clone(),
+            snapshot: None,
+            thread_states: Vec::new(),
+            meta: self.ck.meta.clone(),
+        }
+    }
+
+    /// Every checkpoint copies the matrices as they are (workers paused) to snapshot files of a
+    /// new generation, then names that generation in checkpoint.json, then drops the older one:
+    /// the training goes on in the partial files, and a resume starts from the copies.
+    fn save(&self, st: State) -> Result<()> {
+        let (dir, s) = (self.dir, self.shared);
+        let g = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
         let t = Instant::now();
         let mut bytes = 0;
+        let matrices = [Some(&s.input), s.output.as_ref(), s.nodes.as_ref()];
         for (name, m) in MATRICES.iter().zip(matrices) {
             if let Some(m) = m {
                 checkpoint::write_snapshot(&dir.join(name), g, m)?;
                 bytes += m.rows() * m.cols() * 4;
             }
         }
-        let st = State {
-            snapshot: Some(g),
-            ..st.clone()
-        };
-        checkpoint::write(dir, &st)?;
+        checkpoint::write(
+            dir,
+            &State {
+                snapshot: Some(g),
+                ..st
+            },
+        )?;
         for name in MATRICES {
             checkpoint::remove_snapshots(&dir.join(name), Some(g));
         }
-        progress.note(&format!(
+        self.progress.note(&format!(
             "wembed: checkpoint {g}: {} MiB of matrices copied in {:.1} s",
             bytes >> 20,
             t.elapsed().as_secs_f64()
         ));
-        if !wrote_checkpoint.swap(true, Ordering::Relaxed) {
+        if !self.wrote_checkpoint.swap(true, Ordering::Relaxed) {
             // From now on the partial files are a resumable state: Ctrl-C must keep them.
             for name in MATRICES {
                 unregister_cleanup(&partial_path(&dir.join(name)));
             }
         }
         Ok(())
-    };
-    // Only a corpus read more than once needs its ids kept.
-    remove_stale_temp_dirs(dir, IDS_KIND);
-    let mut id_dir = match config.pretokenize
-        && config.epochs - first_epoch > 1
-        && vocab.len() < tokens::MAX_WORDS
-    {
-        true => Some(TempDir::new(dir, IDS_KIND)?),
-        false => None,
-    };
-    let mut ids_ready = false;
-    for epoch in first_epoch..config.epochs {
-        let resume: Option<&[u64]> = match &ck.resume {
-            Some(s) if epoch == s.epoch && !s.positions.is_empty() => Some(&s.positions),
+    }
+
+    /// Thread `t`'s worker for `epoch`: a fresh stream, or the checkpointed thread's.
+    fn worker<'w>(
+        &'w self,
+        epoch: usize,
+        t: usize,
+        resume: Option<&[u64]>,
+        gate: &'w checkpoint::Gate<ThreadState>,
+    ) -> Worker<'w> {
+        let total_bytes = self.corpus.total_bytes().unwrap_or(0);
+        let range_start = total_bytes * t as u64 / self.threads as u64;
+        let position = resume.map_or(0, |r| r.get(t).copied().unwrap_or(0));
+        let resumed = match &self.ck.resume {
+            Some(s) if epoch == s.epoch && s.thread_states.len() == self.threads => {
+                s.thread_states.get(t)
+            }
             _ => None,
         };
-        let resumed_threads: Option<&[ThreadState]> = match &ck.resume {
-            Some(s) if epoch == s.epoch && s.thread_states.len() == threads => {
-                Some(&s.thread_states)
-            }
+        let mut w = match resumed {
+            Some(ts) => Worker::resumed(self.shared, ts),
+            // A fresh epoch's stream; checkpoints older than thread states re-seed from the
+            // offset.
+            None => Worker::new(
+                self.shared,
+                self.config.seed
+                    ^ ((epoch as u64) << 40)
+                    ^ ((t as u64 + 1) * 0x9E37_79B9_7F4A_7C15)
+                    ^ position.rotate_left(17),
+            ),
+        };
+        w.gate = Some(gate);
+        w.thread = t;
+        w.next = position.max(range_start);
+        w
+    }
+
+    /// One pass over the corpus (or its recorded ids), checkpointing every `ck.every` where the
+    /// corpus can be resumed mid-epoch, and at its end.
+    fn epoch(&self, epoch: usize, ids: &mut IdCache) -> Result<()> {
+        let resume: Option<&[u64]> = match &self.ck.resume {
+            Some(s) if epoch == s.epoch && !s.positions.is_empty() => Some(&s.positions),
             _ => None,
         };
         // A checkpoint stops every thread at its next line end: the copies of the matrices, the
         // shared word count and each thread's state then belong to one moment.
-        let gate: checkpoint::Gate<ThreadState> = checkpoint::Gate::new(threads);
+        let gate: checkpoint::Gate<ThreadState> = checkpoint::Gate::new(self.threads);
         let snapshot = || -> Result<()> {
             gate.pause(|states| {
                 let positions = states.iter().map(|s| s.position).collect();
-                let words = shared.done.load(Ordering::Relaxed);
-                save(&State {
+                let words = self.shared.done.load(Ordering::Relaxed);
+                self.save(State {
                     thread_states: states.to_vec(),
-                    ..state(epoch, positions, words)
+                    ..self.state(epoch, positions, words)
                 })
             })
         };
-        let every = if checkpointed && corpus.seekable() {
-            ck.every
-        } else {
-            None
+        let every = match self.checkpointed && self.corpus.seekable() {
+            true => self.ck.every,
+            false => None,
         };
-        let make = |t: usize| {
-            let range_start = total_bytes * t as u64 / threads as u64;
-            let position = resume.map_or(0, |r| r.get(t).copied().unwrap_or(0));
-            let mut w = match resumed_threads.and_then(|r| r.get(t)) {
-                Some(ts) => Worker::resumed(&shared, ts),
-                // A fresh epoch's stream; checkpoints older than thread states re-seed from the
-                // offset.
-                None => Worker::new(
-                    &shared,
-                    config.seed
-                        ^ ((epoch as u64) << 40)
-                        ^ ((t as u64 + 1) * 0x9E37_79B9_7F4A_7C15)
-                        ^ position.rotate_left(17),
-                ),
-            };
-            w.gate = Some(&gate);
-            w.thread = t;
-            w.next = position.max(range_start);
-            w
-        };
+        let make = |t: usize| self.worker(epoch, t, resume, &gate);
         // Replay the ids once a whole epoch has recorded them; record them in the first epoch
         // that reads the whole text (a resumed epoch starts part-way).
-        let record = match (&id_dir, ids_ready, resume) {
+        let record = match (&ids.dir, ids.ready, resume) {
             (Some(d), false, None) => Some(d.path()),
             _ => None,
         };
-        let (read, saved) = checkpoint::periodically(every, snapshot, || match &id_dir {
-            Some(d) if ids_ready => replay_parallel(d.path(), threads, make),
-            _ => corpus
-                .for_each_parallel_from(threads, &Progress::hidden(), resume, |t| {
+        let (read, saved) = checkpoint::periodically(every, snapshot, || match &ids.dir {
+            Some(d) if ids.ready => replay_parallel(d.path(), self.threads, make),
+            _ => self
+                .corpus
+                .for_each_parallel_from(self.threads, &Progress::hidden(), resume, |t| {
                     let mut w = make(t);
                     w.writer =
                         record.map(|d| tokens::TokenWriter::create(tokens::thread_file(d, t)));
@@ -575,8 +707,20 @@ fn train_inner(
                 })
                 .map(|(workers, _)| workers),
         });
-        let workers = read?;
-        saved?;
+        let recorded = record.is_some();
+        self.end_epoch(epoch, read?, recorded, ids)?;
+        saved
+    }
+
+    /// After a pass: every worker's count and loss added up, the recorded ids kept (or given
+    /// up), the epoch's loss noted, and the checkpoint of the epoch boundary.
+    fn end_epoch(
+        &self,
+        epoch: usize,
+        workers: Vec<Worker>,
+        recorded: bool,
+        ids: &mut IdCache,
+    ) -> Result<()> {
         let mut failure = None;
         for mut w in workers {
             w.report();
@@ -585,65 +729,32 @@ fn train_inner(
             }
         }
         {
-            let mut sums = shared.loss.lock().expect("loss lock");
+            let mut sums = self.shared.loss.lock().expect("loss lock");
             let mean = sums.0 / sums.1.max(1) as f64;
-            epoch_loss.lock().expect("loss lock").push(mean);
-            progress.note(&format!(
+            self.epoch_loss.lock().expect("loss lock").push(mean);
+            self.progress.note(&format!(
                 "wembed: epoch {}/{}  loss {mean:.4}",
                 epoch + 1,
-                config.epochs
+                self.config.epochs
             ));
             *sums = (0.0, 0);
         }
-        match (record, failure) {
-            (Some(_), None) => ids_ready = true,
-            (Some(_), Some(e)) => {
-                progress.note(&format!(
+        match (recorded, failure) {
+            (true, None) => ids.ready = true,
+            (true, Some(e)) => {
+                self.progress.note(&format!(
                     "wembed: keeping the corpus as word ids failed ({e}); later epochs read the text"
                 ));
-                id_dir = None;
+                ids.dir = None;
             }
             _ => {}
         }
-        if checkpointed && epoch + 1 < config.epochs {
-            save(&state(
-                epoch + 1,
-                Vec::new(),
-                shared.done.load(Ordering::Relaxed),
-            ))?;
+        if self.checkpointed && epoch + 1 < self.config.epochs {
+            let words = self.shared.done.load(Ordering::Relaxed);
+            self.save(self.state(epoch + 1, Vec::new(), words))?;
         }
+        Ok(())
     }
-    let seconds = start.elapsed().as_secs_f64();
-    let words = shared.done.load(Ordering::Relaxed);
-    if words == ck.resume.as_ref().map_or(0, |s| s.words_done) {
-        // A --vocab none of whose words occur: every token was out of vocabulary.
-        return Err(Error::Invalid(
-            "no word of the vocabulary occurs in the corpus: nothing was trained".into(),
-        ));
-    }
-    drop(shared);
-    input.finish()?;
-    if let Some(m) = output {
-        m.finish()?;
-    }
-    if let Some(m) = nodes {
-        m.finish()?;
-    }
-    if checkpointed {
-        checkpoint::remove(dir)?;
-        for name in MATRICES {
-            checkpoint::remove_snapshots(&dir.join(name), None);
-        }
-    }
-    Ok(TrainStats {
-        words,
-        seconds,
-        // A resumed run's rate counts only the words this process trained.
-        words_per_sec: (words - ck.resume.as_ref().map_or(0, |s| s.words_done)) as f64
-            / seconds.max(1e-9),
-        threads,
-        epoch_loss: epoch_loss.into_inner().expect("loss lock"),
-    })
 }
 
 /// Input rows uniform in ±0.5/dim, as word2vec C; seeded, so one thread reproduces bit for bit.

@@ -172,76 +172,12 @@ pub fn analogy(
         )
     })?;
     let uv = UnitVectors::new(emb, restrict, case);
-    let mut sections: Vec<(String, Score)> = Vec::new();
-    // (section, [a, b, c, d] canonical rows)
-    let mut known: Vec<(usize, [usize; 4])> = Vec::new();
-    for (no, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        if let Some(name) = line.strip_prefix(':') {
-            sections.push((name.trim().to_string(), Score::default()));
-            continue;
-        }
-        let words: Vec<&str> = line.split_whitespace().collect();
-        if words.len() != 4 {
-            return Err(Error::Format {
-                path: questions.to_path_buf(),
-                line: no as u64 + 1,
-                msg: format!("expected 4 words, found {}", words.len()),
-            });
-        }
-        if sections.is_empty() {
-            sections.push(("(no section)".into(), Score::default()));
-        }
-        let s = sections.len() - 1;
-        sections[s].1.questions += 1;
-        let ids: Vec<usize> = words.iter().filter_map(|w| uv.id(w)).collect();
-        if let [a, b, c, d] = ids[..] {
-            known.push((s, [a, b, c, d]));
-        }
-    }
-    let dim = uv.dim;
+    let (mut sections, known) = read_questions(&text, questions, &uv)?;
     let correct: Vec<bool> = known
         .par_chunks(256)
-        .flat_map_iter(|chunk| {
-            let mut answers = Vec::with_capacity(chunk.len());
-            match method {
-                Method::CosAdd => {
-                    let mut qs = vec![0f32; chunk.len() * dim];
-                    for (q, (_, [a, b, c, _])) in qs.chunks_exact_mut(dim).zip(chunk) {
-                        let (ra, rb, rc) = (uv.row(*a), uv.row(*b), uv.row(*c));
-                        for (k, x) in q.iter_mut().enumerate() {
-                            *x = rb[k] - ra[k] + rc[k];
-                        }
-                    }
-                    let sims = uv.cosines_seq(&qs);
-                    for (s, (_, [a, b, c, d])) in sims.chunks_exact(uv.n).zip(chunk) {
-                        answers.push(uv.best(s, &[*a, *b, *c]) == Some(*d));
-                    }
-                }
-                Method::CosMul => {
-                    let mut qs = vec![0f32; chunk.len() * 3 * dim];
-                    for (q, (_, [a, b, c, _])) in qs.chunks_exact_mut(3 * dim).zip(chunk) {
-                        q[..dim].copy_from_slice(uv.row(*a));
-                        q[dim..2 * dim].copy_from_slice(uv.row(*b));
-                        q[2 * dim..].copy_from_slice(uv.row(*c));
-                    }
-                    let sims = uv.cosines_seq(&qs);
-                    let mut comb = vec![0f32; uv.n];
-                    for (s, (_, [a, b, c, d])) in sims.chunks_exact(3 * uv.n).zip(chunk) {
-                        let (sa, rest) = s.split_at(uv.n);
-                        let (sb, sc) = rest.split_at(uv.n);
-                        for j in 0..uv.n {
-                            let f = |x: f32| (x + 1.0) / 2.0;
-                            comb[j] = f(sb[j]) * f(sc[j]) / (f(sa[j]) + 1e-3);
-                        }
-                        answers.push(uv.best(&comb, &[*a, *b, *c]) == Some(*d));
-                    }
-                }
-            }
-            answers
+        .flat_map_iter(|chunk| match method {
+            Method::CosAdd => uv.answer_cosadd(chunk),
+            Method::CosMul => uv.answer_cosmul(chunk),
         })
         .collect();
     for ((s, _), ok) in known.iter().zip(correct) {
@@ -266,6 +202,93 @@ pub fn analogy(
         restrict: uv.n,
         method,
     })
+}
+
+/// A question: its section and the canonical rows of its four words.
+type Question = (usize, [usize; 4]);
+/// A section's name and score.
+type Section = (String, Score);
+
+/// The sections of a questions-words file (with their question counts) and the questions whose
+/// four words are all known.
+fn read_questions(
+    text: &str,
+    path: &Path,
+    uv: &UnitVectors,
+) -> Result<(Vec<Section>, Vec<Question>)> {
+    let mut sections: Vec<Section> = Vec::new();
+    let mut known: Vec<Question> = Vec::new();
+    for (no, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix(':') {
+            sections.push((name.trim().to_string(), Score::default()));
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.len() != 4 {
+            return Err(Error::Format {
+                path: path.to_path_buf(),
+                line: no as u64 + 1,
+                msg: format!("expected 4 words, found {}", words.len()),
+            });
+        }
+        if sections.is_empty() {
+            sections.push(("(no section)".into(), Score::default()));
+        }
+        let s = sections.len() - 1;
+        sections[s].1.questions += 1;
+        let ids: Vec<usize> = words.iter().filter_map(|w| uv.id(w)).collect();
+        if let [a, b, c, d] = ids[..] {
+            known.push((s, [a, b, c, d]));
+        }
+    }
+    Ok((sections, known))
+}
+
+impl UnitVectors<'_> {
+    /// 3CosAdd on a batch of questions: whether each one's answer is its fourth word.
+    fn answer_cosadd(&self, chunk: &[Question]) -> Vec<bool> {
+        let dim = self.dim;
+        let mut qs = vec![0f32; chunk.len() * dim];
+        for (q, (_, [a, b, c, _])) in qs.chunks_exact_mut(dim).zip(chunk) {
+            let (ra, rb, rc) = (self.row(*a), self.row(*b), self.row(*c));
+            for (k, x) in q.iter_mut().enumerate() {
+                *x = rb[k] - ra[k] + rc[k];
+            }
+        }
+        let sims = self.cosines_seq(&qs);
+        sims.chunks_exact(self.n)
+            .zip(chunk)
+            .map(|(s, (_, [a, b, c, d]))| self.best(s, &[*a, *b, *c]) == Some(*d))
+            .collect()
+    }
+
+    /// 3CosMul on a batch of questions.
+    fn answer_cosmul(&self, chunk: &[Question]) -> Vec<bool> {
+        let (dim, n) = (self.dim, self.n);
+        let mut qs = vec![0f32; chunk.len() * 3 * dim];
+        for (q, (_, [a, b, c, _])) in qs.chunks_exact_mut(3 * dim).zip(chunk) {
+            q[..dim].copy_from_slice(self.row(*a));
+            q[dim..2 * dim].copy_from_slice(self.row(*b));
+            q[2 * dim..].copy_from_slice(self.row(*c));
+        }
+        let sims = self.cosines_seq(&qs);
+        let mut comb = vec![0f32; n];
+        let mut answers = Vec::with_capacity(chunk.len());
+        for (s, (_, [a, b, c, d])) in sims.chunks_exact(3 * n).zip(chunk) {
+            let (sa, rest) = s.split_at(n);
+            let (sb, sc) = rest.split_at(n);
+            for j in 0..n {
+                let f = |x: f32| (x + 1.0) / 2.0;
+                comb[j] = f(sb[j]) * f(sc[j]) / (f(sa[j]) + 1e-3);
+            }
+            answers.push(self.best(&comb, &[*a, *b, *c]) == Some(*d));
+        }
+        answers
+    }
 }
 
 impl UnitVectors<'_> {

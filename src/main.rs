@@ -819,7 +819,31 @@ fn resume_word2vec(
     let flags = (&a.input, a.min_count, a.max_vocab, &a.vocab);
     let (corpus, vocab, meta) =
         reopen_input(m, dir, &state.meta, (&stored, &wanted), &fields, flags)?;
+    if !a.input.quiet {
+        eprintln!(
+            "wembed: resuming {} at epoch {} of {}, {} words done",
+            dir.display(),
+            state.epoch + 1,
+            state.config.epochs,
+            state.words_done
+        );
+    }
     Ok((state.config.clone(), corpus, vocab, meta, state))
+}
+
+/// word2vec reads its corpus once per epoch: stdin and pipes are refused before any work.
+fn refuse_streams(corpus: &[PathBuf]) -> anyhow::Result<()> {
+    let stream = |p: &&PathBuf| {
+        p.as_os_str() == "-" || std::fs::metadata(p).is_ok_and(|m| !m.is_file() && !m.is_dir())
+    };
+    if let Some(p) = corpus.iter().find(stream) {
+        let what = match p.as_os_str() == "-" {
+            true => "stdin".to_string(),
+            false => format!("{} (a pipe)", p.display()),
+        };
+        anyhow::bail!("word2vec reads the corpus once per epoch and {what} can be read only once: save the text to a file (e.g. `... > corpus.txt`) and name that file");
+    }
+    Ok(())
 }
 
 /// A flag typed on the command line of `--resume` whose value differs from the checkpoint's is an
@@ -950,15 +974,6 @@ fn train_word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::R
     let (config, corpus, vocab, vocab_stats, meta, resume, dest) = match &a.resume {
         Some(dir) => {
             let (config, corpus, vocab, meta, state) = resume_word2vec(&a, arch, m, dir)?;
-            if !quiet {
-                eprintln!(
-                    "wembed: resuming {} at epoch {} of {}, {} words done",
-                    dir.display(),
-                    state.epoch + 1,
-                    config.epochs,
-                    state.words_done
-                );
-            }
             let dest = model::Destination::resumed(dir, meta.replaces.clone());
             (config, corpus, vocab, None, meta, Some(state), dest)
         }
@@ -966,17 +981,7 @@ fn train_word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::R
             let output = a.output.clone().expect("clap requires -o without --resume");
             let config = word2vec_config(&a, arch);
             config.validate()?;
-            let stream = |p: &PathBuf| {
-                p.as_os_str() == "-"
-                    || std::fs::metadata(p).is_ok_and(|m| !m.is_file() && !m.is_dir())
-            };
-            if let Some(p) = a.input.corpus.iter().find(|p| stream(p)) {
-                let what = match p.as_os_str() == "-" {
-                    true => "stdin".to_string(),
-                    false => format!("{} (a pipe)", p.display()),
-                };
-                anyhow::bail!("word2vec reads the corpus once per epoch and {what} can be read only once: save the text to a file (e.g. `... > corpus.txt`) and name that file");
-            }
+            refuse_streams(&a.input.corpus)?;
             let dest = model::Destination::fresh(&output, a.force, Some(label))?;
             let flags = (&a.input, a.min_count, a.max_vocab, &a.vocab);
             let (corpus, vocab, vocab_stats, meta) =
@@ -1250,6 +1255,61 @@ fn glove_config(a: &GloveArgs) -> GloveConfig {
     }
 }
 
+fn print_glove_stages(vocab_secs: f64, stats: &glove::GloveStats) {
+    eprintln!(
+        "wembed: glove: vocab {vocab_secs:.1} s; {} records; final cost {}",
+        stats.records,
+        stats.cost.last().map_or("-".into(), |c| format!("{c:.6}"))
+    );
+    for s in &stats.stages {
+        eprintln!(
+            "wembed: glove: {:<14} {:>7.1} s  peak RSS {}",
+            s.name,
+            s.seconds,
+            s.peak_rss_mib.map_or("?".into(), |m| format!("{m:.0} MiB"))
+        );
+    }
+}
+
+/// Reopens an interrupted GloVe run, refusing typed flags that disagree with its checkpoint.
+fn resume_glove(
+    a: &GloveArgs,
+    m: &ArgMatches,
+    dir: &std::path::Path,
+) -> anyhow::Result<(glove::GloveState, Corpus, Vocab, ResumeMeta)> {
+    let state: glove::GloveState = wembed::checkpoint::read(dir)?;
+    let stored = serde_json::to_value(&state.config)?;
+    let wanted = serde_json::to_value(glove_config(a))?;
+    let fields = [
+        ("dim", "dim"),
+        ("window", "window"),
+        ("x_max", "x_max"),
+        ("alpha", "alpha"),
+        ("lr", "lr"),
+        ("iter", "iter"),
+        ("memory", "memory"),
+        ("threads", "threads"),
+        ("seed", "seed"),
+    ];
+    let flags = (&a.input, a.min_count, a.max_vocab, &a.vocab);
+    let (corpus, vocab, meta) =
+        reopen_input(m, dir, &state.meta, (&stored, &wanted), &fields, flags)?;
+    if !a.input.quiet {
+        let mid: u64 = state.positions.iter().sum();
+        let into = match mid {
+            0 => String::new(),
+            _ => format!(", {mid} of {} records into the next", state.records),
+        };
+        eprintln!(
+            "wembed: resuming {} after iteration {} of {}{into}",
+            dir.display(),
+            state.iter_done,
+            state.config.iter,
+        );
+    }
+    Ok((state, corpus, vocab, meta))
+}
+
 fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
     let which = a.vectors;
     if which == model::Which::Output {
@@ -1262,37 +1322,7 @@ fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
     let start = std::time::Instant::now();
     let (config, corpus, vocab, vocab_stats, meta, resume, dest) = match &a.resume {
         Some(dir) => {
-            let state: glove::GloveState = wembed::checkpoint::read(dir)?;
-            let stored = serde_json::to_value(&state.config)?;
-            let wanted = serde_json::to_value(glove_config(&a))?;
-            let fields = [
-                ("dim", "dim"),
-                ("window", "window"),
-                ("x_max", "x_max"),
-                ("alpha", "alpha"),
-                ("lr", "lr"),
-                ("iter", "iter"),
-                ("memory", "memory"),
-                ("threads", "threads"),
-                ("seed", "seed"),
-            ];
-            let flags = (&a.input, a.min_count, a.max_vocab, &a.vocab);
-            let (corpus, vocab, meta) =
-                reopen_input(m, dir, &state.meta, (&stored, &wanted), &fields, flags)?;
-            if !quiet {
-                let mid: u64 = state.positions.iter().sum();
-                eprintln!(
-                    "wembed: resuming {} after iteration {} of {}{}",
-                    dir.display(),
-                    state.iter_done,
-                    state.config.iter,
-                    if mid > 0 {
-                        format!(", {mid} of {} records into the next", state.records)
-                    } else {
-                        String::new()
-                    }
-                );
-            }
+            let (state, corpus, vocab, meta) = resume_glove(&a, m, dir)?;
             let dest = model::Destination::resumed(dir, meta.replaces.clone());
             let config = state.config.clone();
             (config, corpus, vocab, None, meta, Some(state), dest)
@@ -1361,19 +1391,7 @@ fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
             "resumed": ck.resume.is_some(),
         }),
     )?;
-    eprintln!(
-        "wembed: glove: vocab {vocab_secs:.1} s; {} records; final cost {}",
-        stats.records,
-        stats.cost.last().map_or("-".into(), |c| format!("{c:.6}"))
-    );
-    for s in &stats.stages {
-        eprintln!(
-            "wembed: glove: {:<14} {:>7.1} s  peak RSS {}",
-            s.name,
-            s.seconds,
-            s.peak_rss_mib.map_or("?".into(), |m| format!("{m:.0} MiB"))
-        );
-    }
+    print_glove_stages(vocab_secs, &stats);
     drop(locks);
     if let Some(f) = fresh_run {
         f.keep();

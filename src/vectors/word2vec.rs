@@ -117,6 +117,72 @@ pub fn read(path: &Path, head: &[u8]) -> Result<Embeddings> {
     }
 }
 
+/// One line of a text vectors file: the word, and how many values it pushed onto `data` (`None`
+/// for a blank line). `n` is the bytes read, to tell a line cut at `MAX_LINE`.
+fn parse_line<'l>(
+    buf: &'l [u8],
+    n: usize,
+    (path, line_no): (&Path, u64),
+    data: &mut Vec<f32>,
+) -> Result<Option<(&'l str, usize)>> {
+    if n as u64 == MAX_LINE && !buf.ends_with(b"\n") {
+        return Err(bad(
+            path,
+            line_no,
+            format!(
+                "line longer than {} MiB: not a vectors file",
+                MAX_LINE >> 20
+            ),
+        ));
+    }
+    let line = std::str::from_utf8(buf).map_err(|e| {
+        bad(
+            path,
+            line_no,
+            format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
+        )
+    })?;
+    // Split on ASCII whitespace only: some vocabularies hold words with U+00A0 and the like.
+    let mut fields = line.split_ascii_whitespace();
+    let Some(word) = fields.next() else {
+        return Ok(None);
+    };
+    let before = data.len();
+    for (k, x) in fields.enumerate() {
+        let v: f32 = x.parse().map_err(|_| {
+            bad(
+                path,
+                line_no,
+                format!("value {} ({x:?}) is not a number", k + 1),
+            )
+        })?;
+        data.push(v);
+    }
+    Ok(Some((word, data.len() - before)))
+}
+
+/// The row width: the first line's (`dim` is `None` until then), which every later line must have.
+fn check_width(
+    dim: Option<usize>,
+    n: usize,
+    headerless: bool,
+    (path, line_no): (&Path, u64),
+) -> Result<usize> {
+    match dim {
+        None if n == 0 => Err(bad(path, line_no, "no values after the word")),
+        // Without a header, one number per word is a count list (a vocab.txt), never vectors:
+        // reading it as 1-dimensional vectors would give meaningless scores.
+        None if n == 1 && headerless => Err(bad(
+            path,
+            line_no,
+            "one number after the word: a vocabulary (word<TAB>count), not vectors; give the model folder or a vectors file",
+        )),
+        None => Ok(n),
+        Some(d) if d != n => Err(bad(path, line_no, format!("expected {d} values, found {n}"))),
+        Some(d) => Ok(d),
+    }
+}
+
 fn read_text(path: &Path, header: Option<(usize, usize)>) -> Result<Embeddings> {
     let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut r = BufReader::with_capacity(1 << 20, f);
@@ -140,59 +206,11 @@ fn read_text(path: &Path, header: Option<(usize, usize)>) -> Result<Embeddings> 
             break;
         }
         line_no += 1;
-        if n as u64 == MAX_LINE && !buf.ends_with(b"\n") {
-            return Err(bad(
-                path,
-                line_no,
-                format!(
-                    "line longer than {} MiB: not a vectors file",
-                    MAX_LINE >> 20
-                ),
-            ));
-        }
-        let line = std::str::from_utf8(&buf).map_err(|e| {
-            bad(
-                path,
-                line_no,
-                format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
-            )
-        })?;
-        // Split on ASCII whitespace only: some vocabularies hold words with U+00A0 and the like.
-        let mut fields = line.split_ascii_whitespace();
-        let Some(word) = fields.next() else { continue };
-        let before = data.len();
-        for (k, x) in fields.enumerate() {
-            let v: f32 = x.parse().map_err(|_| {
-                bad(
-                    path,
-                    line_no,
-                    format!("value {} ({x:?}) is not a number", k + 1),
-                )
-            })?;
-            data.push(v);
-        }
-        let n = data.len() - before;
-        match dim {
-            None if n == 0 => return Err(bad(path, line_no, "no values after the word")),
-            // Without a header, one number per word is a count list (a vocab.txt), never vectors:
-            // reading it as 1-dimensional vectors would give meaningless scores.
-            None if n == 1 && header.is_none() => {
-                return Err(bad(
-                    path,
-                    line_no,
-                    "one number after the word: a vocabulary (word<TAB>count), not vectors; give the model folder or a vectors file",
-                ))
-            }
-            None => dim = Some(n),
-            Some(d) if d != n => {
-                return Err(bad(
-                    path,
-                    line_no,
-                    format!("expected {d} values, found {n}"),
-                ));
-            }
-            _ => {}
-        }
+        let at = (path, line_no);
+        let Some((word, n)) = parse_line(&buf, n, at, &mut data)? else {
+            continue;
+        };
+        dim = Some(check_width(dim, n, header.is_none(), at)?);
         words.push(word.to_string());
         if let Some((v, _)) = header {
             if words.len() > v {

@@ -305,16 +305,19 @@ pub fn is_running(pid: u32) -> bool {
 /// Removes the scratch files and folders in `dir` (names `.…-PID`) of processes that no longer
 /// run: what a killed run could not clean up. Returns what it removed, for the caller to say.
 pub fn remove_dead_scratch(dir: &Path) -> Vec<PathBuf> {
+    remove_dead(dir, |_| true)
+}
+
+/// The dead-PID scratch entries of `dir` whose names pass `keep`, removed.
+fn remove_dead(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
     let mut removed = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return removed;
     };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some(pid) = scratch_pid(&name) else {
-            continue;
-        };
-        if is_running(pid) {
+        let dead = scratch_pid(&name).is_some_and(|pid| !is_running(pid));
+        if !dead || !keep(&name) {
             continue;
         }
         let p = e.path();
@@ -340,20 +343,7 @@ fn remove_dead_temps(target: &Path) {
         _ => Path::new("."),
     };
     let prefix = format!(".{name}.tmp-");
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let n = e.file_name().to_string_lossy().into_owned();
-        let dead = n
-            .strip_prefix(&prefix)
-            .and_then(|pid| pid.parse::<u32>().ok())
-            .is_some_and(|pid| !is_running(pid));
-        if dead && std::fs::remove_file(e.path()).is_ok() {
-            eprintln!(
-                "wembed: removed {}, left by a killed run",
-                e.path().display()
-            );
-        }
+    for p in remove_dead(dir, |n| n.starts_with(&prefix)) {
+        eprintln!("wembed: removed {}, left by a killed run", p.display());
     }
 }

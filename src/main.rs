@@ -743,6 +743,10 @@ struct ResumeMeta {
     replaces: Option<PathBuf>,
 }
 
+fn absolute_one(p: &PathBuf) -> PathBuf {
+    absolute(std::slice::from_ref(p)).remove(0)
+}
+
 /// Absolute paths (stdin's `-` as is); a path that does not exist is kept for `open` to report.
 fn absolute(paths: &[PathBuf]) -> Vec<PathBuf> {
     paths
@@ -891,9 +895,7 @@ fn fresh_input(
         corpus: absolute(&input.corpus),
         corpus_options: corpus.options().clone(),
         vocab_options,
-        vocab_file: vocab_file
-            .as_ref()
-            .map(|f| absolute(std::slice::from_ref(f)).remove(0)),
+        vocab_file: vocab_file.as_ref().map(|f| absolute_one(f)),
         fingerprint: corpus.fingerprint()?,
         replaces,
     };
@@ -927,7 +929,7 @@ fn reopen_input(
         "lowercase": flags.0.lowercase,
         "min_count": flags.1,
         "max_vocab": flags.2,
-        "vocab": flags.3.as_ref().map(|f| absolute(std::slice::from_ref(f)).remove(0)),
+        "vocab": flags.3.as_ref().map(|f| absolute_one(f)),
     });
     let was = serde_json::json!({
         "lowercase": meta.corpus_options.lowercase,
@@ -1439,7 +1441,7 @@ impl LmDataArgs {
     fn record(&self) -> serde_json::Value {
         serde_json::json!({
             "corpus": absolute(&self.corpus),
-            "valid": self.valid.as_ref().map(|v| absolute(std::slice::from_ref(v)).remove(0)),
+            "valid": self.valid.as_ref().map(|v| absolute_one(v)),
             "holdout": self.holdout,
             "lowercase": self.lowercase,
             "vocab_size": self.vocab_size,

@@ -258,15 +258,7 @@ fn a_model_folder_is_locked_for_the_whole_run() {
         ])
         .spawn()
         .unwrap();
-    let start = std::time::Instant::now();
-    while !m.join("checkpoint.json").exists() {
-        assert!(
-            first.try_wait().unwrap().is_none(),
-            "the first run ended early"
-        );
-        assert!(start.elapsed().as_secs() < 90);
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    common::wait_while_running(&mut first, || m.join("checkpoint.json").exists());
     let pid = format!("PID {}", first.id());
     let resume = wembed(&["skipgram", "--resume", m_str, "-q"]);
     let err = assert_one_line_error(&resume, "in use by another wembed run");

@@ -266,20 +266,11 @@ fn kill_after_an_epoch(cwd: &Path, args: &[&str], model: &Path) {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let start = std::time::Instant::now();
-    loop {
-        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
-        let ck = std::fs::read(model.join("checkpoint.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
-        if ck.is_some_and(|v| v["epoch"].as_u64() >= Some(1)) {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            return;
-        }
-        assert!(start.elapsed().as_secs() < 90, "no checkpoint");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_while_running(&mut child, || {
+        checkpoint_json(model).is_some_and(|v| v["epoch"].as_u64() >= Some(1))
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
 
 #[test]
@@ -656,12 +647,7 @@ fn ctrl_c_names_the_resume_command() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let start = std::time::Instant::now();
-    while !m.join("checkpoint.json").exists() {
-        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
-        assert!(start.elapsed().as_secs() < 90, "no checkpoint");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_while_running(&mut child, || m.join("checkpoint.json").exists());
     let kill = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -753,15 +739,7 @@ fn a_killed_forced_lm_run_resumes_into_the_folder_it_replaces() {
         .args(&forced)
         .spawn()
         .unwrap();
-    let start = std::time::Instant::now();
-    while !staging.join("model.safetensors").exists() {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the forced run ended early"
-        );
-        assert!(start.elapsed().as_secs() < 60);
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_while_running(&mut child, || staging.join("model.safetensors").exists());
     std::thread::sleep(std::time::Duration::from_millis(200));
     child.kill().unwrap();
     child.wait().unwrap();

@@ -341,10 +341,9 @@ fn kill_after_snapshot(args: &[String], model: &Path, generation: u64, extra_ms:
         if child.try_wait().unwrap().is_some() {
             return false;
         }
-        let seen = std::fs::read(model.join("checkpoint.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
-        if seen.is_some_and(|v| v["snapshot"].as_u64() >= Some(generation)) {
+        if common::checkpoint_json(model)
+            .is_some_and(|v| v["snapshot"].as_u64() >= Some(generation))
+        {
             std::thread::sleep(std::time::Duration::from_millis(extra_ms));
             let _ = child.kill();
             let status = child.wait().unwrap();

@@ -161,3 +161,21 @@ pub fn kill_when<S: AsRef<std::ffi::OsStr>>(
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
+
+/// Waits until `ready` holds, while `child` (a wembed run) is still running: panics if the run
+/// ends first or nothing is ready within 90 s.
+pub fn wait_while_running(child: &mut std::process::Child, ready: impl Fn() -> bool) {
+    let start = std::time::Instant::now();
+    while !ready() {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        assert!(start.elapsed().as_secs() < 90, "not ready within 90 s");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The checkpoint a run has written in `dir`, if it reads.
+pub fn checkpoint_json(dir: &Path) -> Option<serde_json::Value> {
+    std::fs::read(dir.join("checkpoint.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+}

@@ -895,7 +895,7 @@ fn fresh_input(
         corpus: absolute(&input.corpus),
         corpus_options: corpus.options().clone(),
         vocab_options,
-        vocab_file: vocab_file.as_ref().map(|f| absolute_one(f)),
+        vocab_file: vocab_file.as_ref().map(absolute_one),
         fingerprint: corpus.fingerprint()?,
         replaces,
     };
@@ -929,7 +929,7 @@ fn reopen_input(
         "lowercase": flags.0.lowercase,
         "min_count": flags.1,
         "max_vocab": flags.2,
-        "vocab": flags.3.as_ref().map(|f| absolute_one(f)),
+        "vocab": flags.3.as_ref().map(absolute_one),
     });
     let was = serde_json::json!({
         "lowercase": meta.corpus_options.lowercase,
@@ -1441,7 +1441,7 @@ impl LmDataArgs {
     fn record(&self) -> serde_json::Value {
         serde_json::json!({
             "corpus": absolute(&self.corpus),
-            "valid": self.valid.as_ref().map(|v| absolute_one(v)),
+            "valid": self.valid.as_ref().map(absolute_one),
             "holdout": self.holdout,
             "lowercase": self.lowercase,
             "vocab_size": self.vocab_size,

@@ -32,12 +32,20 @@ pub fn unregister_cleanup(path: &Path) {
 }
 
 /// The folder of a resumable run and the command that resumes it, for Ctrl-C's message.
-static RESUME_HINT: std::sync::Mutex<Option<(PathBuf, String)>> = std::sync::Mutex::new(None);
+static RESUME_HINT: std::sync::Mutex<(Option<PathBuf>, Option<String>)> =
+    std::sync::Mutex::new((None, None));
 
-/// Tells the interrupt handler that `dir` may hold a checkpoint that `command DIR` resumes.
-pub fn set_interrupt_hint(dir: &Path, command: &str) {
+/// Tells the interrupt handler which command resumes a run (a client's own spelling).
+pub fn set_resume_command(command: &str) {
     if let Ok(mut h) = RESUME_HINT.lock() {
-        *h = Some((dir.to_path_buf(), command.to_string()));
+        h.1 = Some(command.to_string());
+    }
+}
+
+/// Tells the interrupt handler that `dir` may hold a checkpoint.
+pub(crate) fn set_run_dir(dir: &Path) {
+    if let Ok(mut h) = RESUME_HINT.lock() {
+        h.0 = Some(dir.to_path_buf());
     }
 }
 
@@ -54,7 +62,10 @@ pub fn install_interrupt_cleanup() {
                 }
             }
         }
-        let hint = RESUME_HINT.lock().ok().and_then(|h| h.clone());
+        let hint = RESUME_HINT
+            .lock()
+            .ok()
+            .and_then(|h| h.0.clone().zip(h.1.clone()));
         match hint {
             Some((dir, command)) if crate::checkpoint::path(&dir).is_file() => eprintln!(
                 "\nwembed: interrupted; continue with: {command} {}",

@@ -29,11 +29,13 @@ pub const MAX_LINE_BYTES: usize = 1 << 20;
 const BATCH_BYTES: usize = 1 << 20;
 const PROBE_BYTES: usize = 8 << 10;
 
-/// How raw text becomes sentences of tokens.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
-pub struct CorpusOptions {
-    pub lowercase: bool,
-    pub max_sentence_tokens: usize,
+crate::settings::resumable! {
+    /// How raw text becomes sentences of tokens.
+    #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+    pub struct CorpusOptions / CorpusOptionsOverrides {
+        pub lowercase: bool,
+        pub max_sentence_tokens: usize,
+    }
 }
 
 impl Default for CorpusOptions {

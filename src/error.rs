@@ -1,6 +1,7 @@
 //! The library's one error type. Every variant names the file (and line or byte offset where there is
 //! one) so that `main` can print a single line a user can act on.
 
+pub use crate::settings::Conflict;
 use std::path::PathBuf;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -21,7 +22,7 @@ pub enum Error {
     Gzip { path: PathBuf, err: std::io::Error },
     #[error("corpus is empty: {0} holds no tokens")]
     EmptyCorpus(String),
-    #[error("no word occurs at least {min_count} times ({types} types in {tokens} tokens); lower --min-count")]
+    #[error("no word occurs at least {min_count} times ({types} types in {tokens} tokens); lower the minimum count")]
     EmptyVocab {
         min_count: u64,
         types: usize,
@@ -37,15 +38,28 @@ pub enum Error {
     BadFile { path: PathBuf, msg: String },
     #[error("invalid argument: {0}")]
     Invalid(String),
+    /// A setting outside what can train. `name` is the config field, which a client turns into
+    /// its own spelling (a flag, a keyword argument).
+    #[error("{name} {msg}")]
+    Setting { name: &'static str, msg: String },
+    /// A resumed run was given a setting that differs from its checkpoint's.
+    #[error("{} differs from the checkpoint in {} ({} there, {} given); resume with the same settings", .conflict.setting, .dir.display(), .conflict.stored, .conflict.given)]
+    Conflict { conflict: Conflict, dir: PathBuf },
+    /// A fresh run was pointed at a folder that holds files already.
+    #[error("{} {}: resume the interrupted run, or replace the folder (the old one stays until the new run finishes)", .dir.display(), if *.interrupted { "holds an interrupted run" } else { "already exists and is not empty" })]
+    FolderInUse { dir: PathBuf, interrupted: bool },
+    /// A resumed run's corpus is no longer where the checkpoint says.
+    #[error("{err} (the corpus the checkpoint names; if it moved, name where it is now)")]
+    CorpusGone { err: Box<Error> },
+    /// Counting the vocabulary would use up a corpus that can be read only once.
+    #[error("counting the vocabulary takes a pass of its own and stdin can be read only once: give a vocabulary file (made by `wembed vocab`), or save the corpus to a file and name it")]
+    StdinTwice,
+    /// Training produced a non-finite loss.
+    #[error("training diverged at step {step} (loss {loss}); lower the learning rate")]
+    Diverged { step: usize, loss: f64 },
     /// An error from the tensor library (shape mismatch, bad safetensors file), on one line.
     #[error("model: {0}")]
     Model(String),
-}
-
-impl From<candle_core::Error> for Error {
-    fn from(e: candle_core::Error) -> Self {
-        Error::Model(e.to_string().lines().next().unwrap_or_default().to_string())
-    }
 }
 
 impl Error {
@@ -55,6 +69,14 @@ impl Error {
             Error::NotFound(path)
         } else {
             Error::Io { path, err: source }
+        }
+    }
+
+    /// A setting that cannot train.
+    pub fn setting(name: &'static str, msg: impl Into<String>) -> Self {
+        Error::Setting {
+            name,
+            msg: msg.into(),
         }
     }
 

@@ -6,7 +6,6 @@
 
 pub mod atomic;
 pub mod checkpoint;
-pub mod compat;
 pub mod corpus;
 pub mod error;
 pub mod eval;
@@ -14,9 +13,10 @@ pub mod glove;
 pub mod hogwild;
 pub mod kernels;
 pub mod lm;
-pub mod model;
 pub mod progress;
+pub mod run;
 pub mod sampling;
+mod settings;
 pub mod store;
 pub mod synth;
 pub mod vectors;

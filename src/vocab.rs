@@ -12,14 +12,16 @@ use std::time::Instant;
 /// hash table's slot and control byte, the allocator's rounding). Used only to decide when to prune.
 const ENTRY_OVERHEAD: usize = 64;
 
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
-pub struct VocabOptions {
-    /// Words seen fewer times are dropped.
-    pub min_count: u64,
-    /// Keep at most this many of the most frequent words.
-    pub max_vocab: Option<usize>,
-    /// Bytes the counting tables may use in all; past it rare words are pruned (word2vec's ReduceVocab).
-    pub memory_budget: usize,
+crate::settings::resumable! {
+    #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+    pub struct VocabOptions / VocabOptionsOverrides {
+        /// Words seen fewer times are dropped.
+        pub min_count: u64,
+        /// Keep at most this many of the most frequent words.
+        pub max_vocab: Option<usize>,
+        /// Bytes the counting tables may use in all; past it rare words are pruned (word2vec's ReduceVocab).
+        pub memory_budget: usize,
+    }
 }
 
 impl Default for VocabOptions {

@@ -287,7 +287,7 @@ fn glove_errors_clean_up_too() {
     .err()
     .unwrap();
     assert!(
-        e.to_string().contains("--window must be within 1..=20"),
+        e.to_string().contains("window must be within 1..=20"),
         "{e}"
     );
 }

@@ -98,7 +98,7 @@ fn training_refuses_bad_settings_and_stdin() {
     let corpus = synth_corpus();
     assert_one_line_error(
         &wembed(&["skipgram", &corpus, "-o", m, "-q", "--negative", "0"]),
-        "--negative 0 needs --hs",
+        "--hs is needed when negative is 0",
     );
     let r = wembed(&["cbow", &corpus, "-o", m, "-q", "--dim", "0"]);
     assert_eq!(r.status.code(), Some(2), "a usage error");

@@ -142,9 +142,10 @@ pub fn count(
     progress: &Progress,
 ) -> Result<Cooccurrences> {
     if window == 0 || window > MAX_WINDOW {
-        return Err(Error::Invalid(format!(
-            "--window must be within 1..={MAX_WINDOW}"
-        )));
+        return Err(Error::setting(
+            "window",
+            format!("must be within 1..={MAX_WINDOW}"),
+        ));
     }
     let threads = threads.max(1);
     let l = scale(window);

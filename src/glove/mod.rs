@@ -25,22 +25,24 @@ use shuffle::Record;
 use std::path::Path;
 use std::time::Instant;
 
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GloveConfig {
-    pub dim: usize,
-    /// Symmetric context window (words on each side), weighted 1/distance.
-    pub window: usize,
-    pub x_max: f64,
-    pub alpha: f64,
-    /// AdaGrad's initial learning rate.
-    pub lr: f64,
-    pub iter: usize,
-    /// Budget for counting and shuffling, in bytes.
-    pub memory: usize,
-    pub threads: usize,
-    pub seed: u64,
-    /// Gradient components are clipped to ±this, as the Stanford tool does.
-    pub grad_clip: f64,
+crate::settings::resumable! {
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct GloveConfig / GloveOverrides {
+        pub dim: usize,
+        /// Symmetric context window (words on each side), weighted 1/distance.
+        pub window: usize,
+        pub x_max: f64,
+        pub alpha: f64,
+        /// AdaGrad's initial learning rate.
+        pub lr: f64,
+        pub iter: usize,
+        /// Budget for counting and shuffling, in bytes.
+        pub memory: usize,
+        pub threads: usize,
+        pub seed: u64,
+        /// Gradient components are clipped to ±this, as the Stanford tool does.
+        pub grad_clip: f64,
+    }
 }
 
 impl Default for GloveConfig {
@@ -63,34 +65,40 @@ impl Default for GloveConfig {
 impl GloveConfig {
     /// Refuses settings that cannot train; callers check before any work or file is made.
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: &str| Err(Error::Invalid(m.to_string()));
+        let bad = |name: &'static str, m: String| Err(Error::setting(name, m));
         let positive = |x: f64| x > 0.0 && x.is_finite();
-        if self.dim == 0 || self.dim > crate::word2vec::MAX_DIM {
-            return bad(&format!(
-                "--dim must lie in 1..={}",
-                crate::word2vec::MAX_DIM
-            ));
+        let max_dim = crate::word2vec::MAX_DIM;
+        if self.dim == 0 || self.dim > max_dim {
+            return bad("dim", format!("must lie in 1..={max_dim}"));
         }
-        if self.iter > crate::word2vec::MAX_EPOCHS || self.threads > crate::MAX_THREADS {
-            return bad("--iter or --threads is above its limit");
+        if self.iter == 0 || self.iter > crate::word2vec::MAX_EPOCHS {
+            return bad(
+                "iter",
+                format!("must lie in 1..={}", crate::word2vec::MAX_EPOCHS),
+            );
+        }
+        if self.threads > crate::MAX_THREADS {
+            return bad(
+                "threads",
+                format!("is above the limit of {}", crate::MAX_THREADS),
+            );
         }
         if self.window == 0 || self.window > cooccur::MAX_WINDOW {
-            return bad(&format!(
-                "--window must be within 1..={}",
-                cooccur::MAX_WINDOW
-            ));
+            return bad(
+                "window",
+                format!("must be within 1..={}", cooccur::MAX_WINDOW),
+            );
         }
-        if self.iter == 0 {
-            return bad("--iter must be positive");
-        }
-        if !positive(self.x_max) || !positive(self.lr) {
-            return bad("--x-max and --lr must be positive numbers");
+        for (name, v) in [("x_max", self.x_max), ("lr", self.lr)] {
+            if !positive(v) {
+                return bad(name, "must be a positive number".into());
+            }
         }
         if !(self.alpha >= 0.0 && self.alpha.is_finite()) {
-            return bad("--alpha must be zero or positive");
+            return bad("alpha", "must be zero or positive".into());
         }
         if self.memory == 0 {
-            return bad("--memory must be a positive number of GiB");
+            return bad("memory", "must be a positive number of GiB".into());
         }
         Ok(())
     }

@@ -104,6 +104,38 @@ impl SentenceSink for Collect {
     }
 }
 
+crate::settings::resumable! {
+    /// Which text the LM trains and is scored on, and its vocabulary: what a resumed run must
+    /// read again to see the same tokens.
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct DataSpec / DataSpecOverrides {
+        /// Training text (absolute paths once recorded).
+        pub corpus: Vec<std::path::PathBuf>,
+        /// Validation text; without it every `holdout`-th line of the corpus is held out.
+        #[serde(default)]
+        pub valid: Option<std::path::PathBuf>,
+        /// Every this-many-th line goes to validation.
+        pub holdout: u64,
+        /// Lowercase every token.
+        #[serde(default)]
+        pub lowercase: bool,
+        /// Most frequent training words kept (plus `<unk>` and `<eos>`).
+        pub vocab_size: usize,
+    }
+}
+
+impl Default for DataSpec {
+    fn default() -> Self {
+        DataSpec {
+            corpus: Vec::new(),
+            valid: None,
+            holdout: 100,
+            lowercase: false,
+            vocab_size: 10_000,
+        }
+    }
+}
+
 /// Reads `train` (and `valid`, if given; otherwise every `holdout`-th line of `train` is held
 /// out) and keeps the `vocab_size` most frequent training words.
 pub fn prepare(
@@ -115,8 +147,9 @@ pub fn prepare(
 ) -> Result<LmData> {
     let holdout = if valid.is_some() { 0 } else { holdout };
     if valid.is_none() && holdout < 2 {
-        return Err(Error::Invalid(
-            "--holdout must be at least 2 when no --valid corpus is given".into(),
+        return Err(Error::setting(
+            "holdout",
+            "must be at least 2 when no validation corpus is given",
         ));
     }
     // One reader thread keeps sentences in corpus order, which the line split depends on.
@@ -170,7 +203,7 @@ pub fn prepare(
     };
     if valid_ids.is_empty() {
         return Err(Error::Invalid(
-            "the validation split is empty: give a longer corpus or a smaller --holdout".into(),
+            "the validation split is empty: give a longer corpus or hold out more lines".into(),
         ));
     }
     Ok(LmData {
@@ -245,7 +278,7 @@ pub fn split(
     progress: &Progress,
 ) -> Result<(u64, u64)> {
     if holdout < 2 {
-        return Err(Error::Invalid("--holdout must be at least 2".into()));
+        return Err(Error::setting("holdout", "must be at least 2"));
     }
     let (train_tmp, valid_tmp) = (TempPath::for_target(train), TempPath::for_target(valid));
     let create = |t: &TempPath| {

@@ -29,14 +29,15 @@ impl std::str::FromStr for InitScale {
         match s {
             "std" => Ok(InitScale::Std),
             "none" => Ok(InitScale::None),
-            _ => Err(Error::Invalid(format!(
-                "--init-scale {s}: expected std or none"
-            ))),
+            _ => Err(Error::setting(
+                "init_scale",
+                format!("{s}: expected std or none"),
+            )),
         }
     }
 }
 
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InitReport {
     pub matched: usize,
     pub vocab: usize,
@@ -49,10 +50,13 @@ pub struct InitReport {
 /// Vectors must have the token embedding's width (which `--project` sets to theirs).
 pub fn check_dim(vector_dim: usize, width: usize) -> Result<()> {
     if vector_dim != width {
-        return Err(Error::Invalid(format!(
-            "the vectors have dimension {vector_dim} but the model's token embedding has {width}; \
-             pass --project to learn a linear map, or --dim {vector_dim}"
-        )));
+        return Err(Error::setting(
+            "project",
+            format!(
+                "is needed: the vectors have dimension {vector_dim} but the model's token embedding has {width} \
+                 (learn a linear map, or make the model {vector_dim} wide)"
+            ),
+        ));
     }
     Ok(())
 }

@@ -13,14 +13,23 @@ pub mod report;
 pub mod train;
 
 pub use data::LmData;
+pub use data::{DataSpec, DataSpecOverrides};
 pub use init::{InitReport, InitScale};
-pub use model::{Config, Transformer};
-pub use train::{Lm, Metric, TrainOptions};
+pub use model::{Config, ConfigOverrides, Shape, Transformer};
+pub use train::{Lm, Metric, TrainOptions, TrainOptionsOverrides};
 
 use crate::vectors::Embeddings;
 use crate::Result;
 use candle_core::Device;
 use std::path::Path;
+
+/// The tensor library's errors become the crate's, on one line, so that [`crate::Error`] itself
+/// names no type of a dependency.
+impl From<candle_core::Error> for crate::Error {
+    fn from(e: candle_core::Error) -> Self {
+        crate::Error::Model(e.to_string().lines().next().unwrap_or_default().to_string())
+    }
+}
 
 /// The device the LM runs on: the first CUDA GPU when built with `--features cuda` and one is
 /// present, otherwise the CPU.
@@ -34,34 +43,52 @@ pub fn device() -> Device {
     Device::Cpu
 }
 
+/// The arms `lm compare` knows.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArmKind {
+    /// The random initialiser.
+    Random,
+    /// Pretrained vectors as they are.
+    Raw,
+    /// Pretrained vectors centred and scaled to the random initialiser's std.
+    Std,
+    /// `Std`, with the embedding frozen for the first steps.
+    StdFreeze,
+}
+
+/// Steps the `std-freeze` arm keeps its embedding fixed, by default.
+pub const STD_FREEZE_STEPS: usize = 100;
+
 /// One arm of a comparison: how its token embedding starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Arm {
+    /// The arm's name (its output folder).
     pub name: String,
     /// `None`: random; otherwise the pretrained vectors with this rescale.
     pub init: Option<InitScale>,
+    /// Steps the embedding stays fixed.
     pub freeze_steps: usize,
 }
 
 impl Arm {
-    /// The arms `lm compare` understands: random, raw, std (rescaled), std-freeze.
-    pub fn parse(name: &str, freeze_steps: usize) -> Result<Arm> {
-        let (init, freeze) = match name {
-            "random" => (None, 0),
-            "raw" => (Some(InitScale::None), 0),
-            "std" => (Some(InitScale::Std), 0),
-            "std-freeze" => (Some(InitScale::Std), freeze_steps),
-            _ => {
-                return Err(crate::Error::Invalid(format!(
-                    "arm {name}: expected random, raw, std or std-freeze"
-                )))
-            }
+    /// The arm of `kind`; `freeze_steps` applies to `StdFreeze`.
+    pub fn new(kind: ArmKind, freeze_steps: usize) -> Arm {
+        let (init, freeze) = match kind {
+            ArmKind::Random => (None, 0),
+            ArmKind::Raw => (Some(InitScale::None), 0),
+            ArmKind::Std => (Some(InitScale::Std), 0),
+            ArmKind::StdFreeze => (Some(InitScale::Std), freeze_steps),
         };
-        Ok(Arm {
-            name: name.to_string(),
+        let name = clap::ValueEnum::to_possible_value(&kind)
+            .map_or_else(String::new, |v| v.get_name().to_string());
+        Arm {
+            name,
             init,
             freeze_steps: freeze,
-        })
+        }
     }
 }
 

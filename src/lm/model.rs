@@ -13,23 +13,84 @@ use candle_nn::{linear, linear_no_bias, Linear, VarBuilder};
 /// The model width when neither `--dim` nor pretrained vectors set it.
 pub const DEFAULT_DIM: usize = 128;
 
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Config {
-    /// Tokens, `<unk>` and `<eos>` included.
-    pub vocab_size: usize,
-    /// Width of the residual stream.
-    pub dim: usize,
+crate::settings::resumable! {
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct Config / ConfigOverrides {
+        /// Tokens, `<unk>` and `<eos>` included.
+        pub vocab_size: usize,
+        /// Width of the residual stream.
+        pub dim: usize,
+        pub layers: usize,
+        pub heads: usize,
+        /// Longest sequence the learned positions cover.
+        pub context: usize,
+        /// MLP hidden width as a multiple of `dim`.
+        pub mlp_ratio: usize,
+        /// Output projection shares the token embedding (the default) instead of its own matrix.
+        pub tied: bool,
+        /// Width of the token-embedding table when it differs from `dim`: pretrained vectors of
+        /// another size keep their size and a learned linear map (`--project`) brings them to `dim`.
+        pub embed_dim: Option<usize>,
+    }
+}
+
+/// The network's shape as a user gives it, before the vocabulary and the vectors are known.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shape {
+    /// Width; `None`: the pretrained vectors' dimension, else [`DEFAULT_DIM`].
+    pub dim: Option<usize>,
+    /// Transformer blocks.
     pub layers: usize,
+    /// Attention heads per block.
     pub heads: usize,
-    /// Longest sequence the learned positions cover.
+    /// Tokens per training window (and learned positions).
     pub context: usize,
-    /// MLP hidden width as a multiple of `dim`.
+    /// MLP hidden width as a multiple of the width.
     pub mlp_ratio: usize,
-    /// Output projection shares the token embedding (the default) instead of its own matrix.
+    /// The output layer shares the token embedding.
     pub tied: bool,
-    /// Width of the token-embedding table when it differs from `dim`: pretrained vectors of
-    /// another size keep their size and a learned linear map (`--project`) brings them to `dim`.
-    pub embed_dim: Option<usize>,
+    /// Vectors of another width keep it, through a learned linear map to the model's width.
+    pub project: bool,
+}
+
+impl Default for Shape {
+    fn default() -> Self {
+        Shape {
+            dim: None,
+            layers: 2,
+            heads: 4,
+            context: 64,
+            mlp_ratio: 4,
+            tied: true,
+            project: false,
+        }
+    }
+}
+
+impl Shape {
+    /// The model's config for a vocabulary and, if pretrained, the vectors' dimension: the width
+    /// follows the vectors unless `dim` is given (or `project` maps the vectors to another).
+    pub fn config(&self, vocab_size: usize, vector_dim: Option<usize>) -> Config {
+        let dim = match (self.dim, vector_dim) {
+            (Some(d), _) => d,
+            (None, Some(v)) if !self.project => v,
+            _ => DEFAULT_DIM,
+        };
+        let embed_dim = match vector_dim {
+            Some(v) if self.project && v != dim => Some(v),
+            _ => None,
+        };
+        Config {
+            vocab_size,
+            dim,
+            layers: self.layers,
+            heads: self.heads,
+            context: self.context,
+            mlp_ratio: self.mlp_ratio,
+            tied: self.tied,
+            embed_dim,
+        }
+    }
 }
 
 /// Sane limits on the model's shape: far above anything this small LM is for, low enough that a
@@ -47,26 +108,27 @@ impl Config {
 
     /// Refuses shapes that cannot be built or that exceed the limits above.
     pub fn validate(&self) -> crate::Result<()> {
-        let within = |name: &str, v: usize, max: usize| {
+        let within = |name: &'static str, v: usize, max: usize| {
             if v == 0 || v > max {
-                return Err(crate::Error::Invalid(format!(
-                    "model {name} {v} is outside 1..={max}"
-                )));
+                return Err(crate::Error::setting(
+                    name,
+                    format!("{v} (the model's) is outside 1..={max}"),
+                ));
             }
             Ok(())
         };
-        within("width (--dim)", self.dim, MAX_WIDTH)?;
-        within("embedding width", self.embed_width(), MAX_WIDTH)?;
-        within("--context", self.context, MAX_CONTEXT)?;
-        within("--layers", self.layers, MAX_LAYERS)?;
-        within("--heads", self.heads, self.dim)?;
-        within("--mlp-ratio", self.mlp_ratio, MAX_MLP_RATIO)?;
-        within("vocabulary", self.vocab_size, MAX_VOCAB)?;
+        within("dim", self.dim, MAX_WIDTH)?;
+        within("embed_dim", self.embed_width(), MAX_WIDTH)?;
+        within("context", self.context, MAX_CONTEXT)?;
+        within("layers", self.layers, MAX_LAYERS)?;
+        within("heads", self.heads, self.dim)?;
+        within("mlp_ratio", self.mlp_ratio, MAX_MLP_RATIO)?;
+        within("vocab_size", self.vocab_size, MAX_VOCAB)?;
         if self.dim % self.heads != 0 {
-            return Err(crate::Error::Invalid(format!(
-                "--dim {} is not a multiple of --heads {}",
-                self.dim, self.heads
-            )));
+            return Err(crate::Error::setting(
+                "dim",
+                format!("{} is not a multiple of heads {}", self.dim, self.heads),
+            ));
         }
         Ok(())
     }

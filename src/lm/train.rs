@@ -317,30 +317,50 @@ fn batch_tensors(
     ))
 }
 
-/// How to train: the optimiser, the schedule and what to measure.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct TrainOptions {
-    pub steps: usize,
-    pub batch: usize,
-    pub lr: f64,
-    /// Linear warm-up steps, then cosine decay to a tenth of `lr`.
-    pub warmup: usize,
-    /// AdamW decay on weight matrices (not on embeddings, positions, biases or gains).
-    pub weight_decay: f64,
-    /// Global gradient-norm clip (0: none).
-    pub clip: f64,
-    pub eval_every: usize,
-    /// Validation predictions per evaluation (a prefix of the validation split).
-    pub valid_tokens: usize,
-    /// The token embedding (and the tied output layer with it) stays fixed for this many steps,
-    /// so the rest of the network adapts to pretrained vectors before it may move them.
-    pub freeze_steps: usize,
-    /// Seed of the data order (the weights have their own, in `Lm::new`).
-    pub seed: u64,
-    /// Also checkpoint between evaluations once this many seconds have passed (0: only at
-    /// evaluations).
-    #[serde(default)]
-    pub checkpoint_secs: u64,
+crate::settings::resumable! {
+    /// How to train: the optimiser, the schedule and what to measure.
+    #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+    pub struct TrainOptions / TrainOptionsOverrides {
+        pub steps: usize,
+        pub batch: usize,
+        pub lr: f64,
+        /// Linear warm-up steps, then cosine decay to a tenth of `lr`.
+        pub warmup: usize,
+        /// AdamW decay on weight matrices (not on embeddings, positions, biases or gains).
+        pub weight_decay: f64,
+        /// Global gradient-norm clip (0: none).
+        pub clip: f64,
+        pub eval_every: usize,
+        /// Validation predictions per evaluation (a prefix of the validation split).
+        pub valid_tokens: usize,
+        /// The token embedding (and the tied output layer with it) stays fixed for this many steps,
+        /// so the rest of the network adapts to pretrained vectors before it may move them.
+        pub freeze_steps: usize,
+        /// Seed of the data order (the weights have their own, in `Lm::new`).
+        pub seed: u64,
+        /// Also checkpoint between evaluations once this many seconds have passed (0: only at
+        /// evaluations).
+        #[serde(default)]
+        pub checkpoint_secs: u64,
+    }
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            steps: 2000,
+            batch: 32,
+            lr: 3e-3,
+            warmup: 100,
+            weight_decay: 0.1,
+            clip: 1.0,
+            eval_every: 200,
+            valid_tokens: 32768,
+            freeze_steps: 0,
+            seed: 1,
+            checkpoint_secs: 300,
+        }
+    }
 }
 
 /// Batches larger than this are refused: the activations of one step would not fit any machine.
@@ -349,24 +369,24 @@ pub const MAX_BATCH: usize = 1 << 16;
 impl TrainOptions {
     /// Refuses options that cannot train (or that a corrupt state file could hold).
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(Error::Invalid(m));
+        let bad = |name: &'static str, m: String| Err(Error::setting(name, m));
         if self.steps == 0 {
-            return bad("--steps must be at least 1".into());
+            return bad("steps", "must be at least 1".into());
         }
         if self.batch == 0 || self.batch > MAX_BATCH {
-            return bad(format!("--batch must lie in 1..={MAX_BATCH}"));
+            return bad("batch", format!("must lie in 1..={MAX_BATCH}"));
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) {
-            return bad("--lr must be a positive number".into());
+            return bad("lr", "must be a positive number".into());
         }
         if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
-            return bad("--weight-decay must be zero or positive".into());
+            return bad("weight_decay", "must be zero or positive".into());
         }
         if !(self.clip >= 0.0 && self.clip.is_finite()) {
-            return bad("--clip must be zero or positive".into());
+            return bad("clip", "must be zero or positive".into());
         }
         if self.valid_tokens == 0 {
-            return bad("--valid-tokens must be at least 1".into());
+            return bad("valid_tokens", "must be at least 1".into());
         }
         Ok(())
     }
@@ -627,9 +647,10 @@ pub fn train(
         let loss = lm.model.loss(&x, &y)?;
         let loss_value = loss.to_scalar::<f32>()? as f64;
         if !loss_value.is_finite() {
-            return Err(Error::Invalid(format!(
-                "training diverged at step {step} (loss {loss_value}); lower --lr"
-            )));
+            return Err(Error::Diverged {
+                step,
+                loss: loss_value,
+            });
         }
         let mut grads = loss.backward()?;
         if o.clip > 0.0 {

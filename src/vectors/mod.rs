@@ -285,22 +285,21 @@ impl Format {
 }
 
 /// Writes `rows` to `path` in `format`, through a temporary file renamed at the end; `-` is
-/// stdout for the text formats. It refuses to write over a file a model folder owns.
+/// stdout for the text formats. (`run::export` also refuses to write over a file a model folder
+/// owns.)
 pub fn export(rows: &dyn Rows, format: Format, dtype: Dtype, path: &Path) -> Result<()> {
     if crate::atomic::is_stdout(path) && !format.is_text() {
         return Err(Error::Invalid(format!(
             "{format:?} is binary: -o - (stdout) is for word2vec-text, glove-text and fasttext-vec; name a file"
         )));
     }
-    for out in format.outputs(path) {
-        crate::model::refuse_own_file(&out)?;
-    }
     if rows.is_empty() {
         return Err(Error::Invalid("nothing to export: no rows".into()));
     }
     if dtype == Dtype::F16 && !matches!(format, Format::Npy | Format::Safetensors) {
-        return Err(Error::Invalid(
-            "--dtype f16 is for npy and safetensors; text and word2vec binary are float32".into(),
+        return Err(Error::setting(
+            "dtype",
+            "f16 is for npy and safetensors; text and word2vec binary are float32",
         ));
     }
     match format {

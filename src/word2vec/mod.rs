@@ -34,43 +34,52 @@ pub enum Architecture {
     Cbow,
 }
 
-/// Hyperparameters, shared by the CLI, the trainer and `config.json`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Word2VecConfig {
-    pub architecture: Architecture,
-    pub dim: usize,
-    /// Maximum distance between centre and context word; the effective window of each centre word
-    /// is drawn uniformly from 1..=window.
-    pub window: usize,
-    /// Negative samples per positive pair; 0 disables negative sampling.
-    pub negative: usize,
-    /// Negatives are drawn from unigram counts raised to this power: word2vec's 0.75 by default.
-    /// Lower values draw rare words more often; fastText uses 0.5, which on our benchmark raises
-    /// CBOW's wordsim353 Spearman (gensim's `ns_exponent`).
-    #[serde(default = "word2vec_exponent")]
-    pub ns_exponent: f64,
-    /// Hierarchical softmax.
-    pub hs: bool,
-    /// Subsampling threshold t; 0 disables subsampling.
-    pub sample: f64,
-    pub epochs: usize,
-    /// Starting learning rate; it decays linearly to lr·1e-4.
-    pub lr: f32,
-    /// CBOW averages the context vectors (otherwise sums them).
-    pub cbow_mean: bool,
-    /// Skip-gram: one draw of negatives per centre word, shared by all its context words (Ji et
-    /// al. 2016), instead of one draw per (context, centre) pair as word2vec C does. Fewer draws and
-    /// fewer rows to fetch per window; off gives the C tool's exact update order.
-    #[serde(default)]
-    pub shared_negatives: bool,
-    /// Keep the corpus as word ids after the first full epoch (in a scratch folder in the model
-    /// folder: 4 bytes per token plus about 16 per line) and replay them in the later epochs, instead of
-    /// decoding and hashing the text every epoch. The same words in the same order, so the same
-    /// vectors; off trades the speed for the disk space.
-    #[serde(default = "yes")]
-    pub pretokenize: bool,
-    pub threads: usize,
-    pub seed: u64,
+crate::settings::resumable! {
+    /// Hyperparameters, shared by the CLI, the trainer and `config.json`.
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct Word2VecConfig / Word2VecOverrides {
+        pub architecture: Architecture,
+        pub dim: usize,
+        /// Maximum distance between centre and context word; the effective window of each centre word
+        /// is drawn uniformly from 1..=window.
+        pub window: usize,
+        /// Negative samples per positive pair; 0 disables negative sampling.
+        pub negative: usize,
+        /// Negatives are drawn from unigram counts raised to this power: word2vec's 0.75 by default.
+        /// Lower values draw rare words more often; fastText uses 0.5, which on our benchmark raises
+        /// CBOW's wordsim353 Spearman (gensim's `ns_exponent`).
+        #[serde(default = "word2vec_exponent")]
+        pub ns_exponent: f64,
+        /// Hierarchical softmax.
+        pub hs: bool,
+        /// Subsampling threshold t; 0 disables subsampling.
+        pub sample: f64,
+        pub epochs: usize,
+        /// Starting learning rate; it decays linearly to lr·1e-4.
+        pub lr: f32,
+        /// CBOW averages the context vectors (otherwise sums them).
+        pub cbow_mean: bool,
+        /// Skip-gram: one draw of negatives per centre word, shared by all its context words (Ji et
+        /// al. 2016), instead of one draw per (context, centre) pair as word2vec C does. Fewer draws and
+        /// fewer rows to fetch per window; off gives the C tool's exact update order.
+        #[serde(default)]
+        pub shared_negatives: bool,
+        /// Keep the corpus as word ids after the first full epoch (in a scratch folder in the model
+        /// folder: 4 bytes per token plus about 16 per line) and replay them in the later epochs, instead of
+        /// decoding and hashing the text every epoch. The same words in the same order, so the same
+        /// vectors; off trades the speed for the disk space.
+        #[serde(default = "yes")]
+        pub pretokenize: bool,
+        pub threads: usize,
+        pub seed: u64,
+    }
+}
+
+impl Default for Word2VecConfig {
+    /// Skip-gram's defaults.
+    fn default() -> Self {
+        Word2VecConfig::new(Architecture::SkipGram)
+    }
 }
 
 impl Word2VecConfig {
@@ -101,40 +110,41 @@ impl Word2VecConfig {
     /// Refuses settings that cannot train, or whose sizes are absurd (a mistyped flag, a corrupt
     /// checkpoint): an error before any work or file, never an allocation that aborts.
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: &str| Err(Error::Invalid(m.to_string()));
+        let bad = |name: &'static str, m: &str| Err(Error::setting(name, m));
         if self.dim == 0 {
-            return bad("--dim must be positive");
+            return bad("dim", "must be positive");
         }
         if self.window == 0 {
-            return bad("--window must be positive");
+            return bad("window", "must be positive");
         }
         for (name, v, max) in [
-            ("--dim", self.dim, MAX_DIM),
-            ("--window", self.window, MAX_WINDOW),
-            ("--negative", self.negative, MAX_NEGATIVE),
-            ("--epochs", self.epochs, MAX_EPOCHS),
-            ("--threads", self.threads, crate::MAX_THREADS),
+            ("dim", self.dim, MAX_DIM),
+            ("window", self.window, MAX_WINDOW),
+            ("negative", self.negative, MAX_NEGATIVE),
+            ("epochs", self.epochs, MAX_EPOCHS),
+            ("threads", self.threads, crate::MAX_THREADS),
         ] {
             if v > max {
-                return Err(Error::Invalid(format!(
-                    "{name} {v} is above the limit of {max}"
-                )));
+                return bad(name, &format!("{v} is above the limit of {max}"));
             }
         }
         if self.negative == 0 && !self.hs {
-            return bad("nothing to train: --negative 0 needs --hs");
+            return bad(
+                "hs",
+                "is needed when negative is 0: nothing would be trained",
+            );
         }
         if self.epochs == 0 {
-            return bad("--epochs must be positive");
+            return bad("epochs", "must be positive");
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) {
-            return bad("--lr must be a positive number");
+            return bad("lr", "must be a positive number");
         }
         if !(self.sample >= 0.0 && self.sample.is_finite()) {
-            return bad("--sample must be zero or positive");
+            return bad("sample", "must be zero or positive");
         }
         if !(-1.0..=1.0).contains(&self.ns_exponent) {
-            return bad("--ns-exponent must lie in [-1, 1]");
+            return bad("ns_exponent", "must lie in [-1, 1]");
         }
         Ok(())
     }

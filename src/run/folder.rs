@@ -10,30 +10,41 @@
 //! ```
 //!
 //! This module sits above trainers and formats: trainers write matrices, formats know files, and
-//! only here are the two put together.
+//! only here are the two put together. [`ModelDir`] is the folder of one run: how a fresh run
+//! claims it, how it is locked while training, and how a forced run replaces an old model.
 
+use super::{ModelConfig, Observer};
 use crate::error::{Error, Result};
 use crate::vectors::{word2vec, Embeddings};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+/// The run's settings and record, typed ([`ModelConfig`]).
 pub const CONFIG: &str = "config.json";
+/// `word<TAB>count`, the row order of every matrix.
 pub const VOCAB: &str = "vocab.txt";
+/// Word vectors.
 pub const INPUT: &str = "input.npy";
+/// The vectors users should load, as word2vec binary.
 pub const VECTORS_BIN: &str = "vectors.bin";
 
-/// Writes `config.json` atomically, with the crate version added.
-pub fn write_config(dir: &Path, mut value: serde_json::Value) -> Result<()> {
-    if let Some(obj) = value.as_object_mut() {
-        obj.insert("wembed_version".into(), env!("CARGO_PKG_VERSION").into());
-    }
-    let text = serde_json::to_string_pretty(&value)
+/// Writes `config.json` atomically.
+pub fn write_config(dir: &Path, config: &ModelConfig) -> Result<()> {
+    let text = serde_json::to_string_pretty(config)
         .map_err(|e| Error::Invalid(format!("config.json: {e}")))?;
     crate::atomic::write_file(&dir.join(CONFIG), |f| {
         use std::io::Write;
         f.write_all(text.as_bytes())?;
         f.write_all(b"\n")
     })
+}
+
+/// Reads a model folder's `config.json` back as the struct it was written from.
+pub fn read_config(dir: &Path) -> Result<ModelConfig> {
+    let path = dir.join(CONFIG);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::bad_file(&path, format!("not a wembed model config: {e}")))
 }
 
 /// Writes `vectors.bin` (word2vec binary) from the folder's matrices: `input.npy` for word2vec,
@@ -44,6 +55,7 @@ pub fn write_vectors_bin(dir: &Path, which: Which) -> Result<()> {
     word2vec::write_binary(&dir.join(VECTORS_BIN), &view)
 }
 
+/// Context vectors (GloVe: W~).
 pub const OUTPUT: &str = "output.npy";
 
 /// Every name a trainer writes into a model folder (word2vec, GloVe and the LM): an export or
@@ -119,15 +131,15 @@ pub fn load(dir: &Path, which: Which) -> Result<(Embeddings, Option<Embeddings>)
     })
 }
 
-/// Where a fresh run writes its model folder. A run never mixes its files with another run's:
-/// an existing, non-empty folder is refused unless `--force` is given, and then the new model is
-/// built in a staging folder beside it (`.NAME.new`) that replaces the old one only when it is
-/// complete, so a failed or killed forced run leaves the old model as it was.
+/// Where a run writes its model folder. A run never mixes its files with another run's: an
+/// existing, non-empty folder is refused unless forced, and then the new model is built in a
+/// staging folder beside it (`.NAME.new`) that replaces the old one only when it is complete, so
+/// a failed or killed forced run leaves the old model as it was.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Destination {
+pub struct ModelDir {
     /// The folder the trainer writes into.
     pub dir: std::path::PathBuf,
-    /// The folder `dir` replaces when the run finishes (`--force` over an existing model).
+    /// The folder `dir` replaces when the run finishes (a forced run over an existing model).
     #[serde(default)]
     pub replaces: Option<std::path::PathBuf>,
     /// This run made `dir` (it did not exist, or is a staging folder).
@@ -135,14 +147,14 @@ pub struct Destination {
     pub created: bool,
 }
 
-impl Destination {
-    /// Checks `dir` before any work is done. `command` names the trainer for the message
-    /// (`wembed COMMAND --resume DIR`), where the trainer can resume.
-    pub fn fresh(dir: &Path, force: bool, command: Option<&str>) -> Result<Destination> {
+impl ModelDir {
+    /// Checks `dir` for a fresh run before any work is done; files that killed runs left are
+    /// removed (and noted).
+    pub fn fresh(dir: &Path, force: bool, observer: &dyn Observer) -> Result<ModelDir> {
         let meta = match std::fs::metadata(dir) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Destination {
+                return Ok(ModelDir {
                     dir: dir.to_path_buf(),
                     replaces: None,
                     created: true,
@@ -157,42 +169,32 @@ impl Destination {
             ));
         }
         for p in crate::atomic::remove_dead_scratch(dir) {
-            eprintln!("wembed: removed {}, left by a killed run", p.display());
+            observer.warning(&format!("removed {}, left by a killed run", p.display()));
         }
-        remove_debris(dir)?;
+        remove_debris(dir, observer)?;
         let empty = std::fs::read_dir(dir)
             .map_err(|e| Error::io(dir, e))?
             .next()
             .is_none();
         if empty {
-            return Ok(Destination {
+            return Ok(ModelDir {
                 dir: dir.to_path_buf(),
                 replaces: None,
                 created: false,
             });
         }
         if !force {
-            let d = dir.display();
-            let what = match dir.join(crate::checkpoint::FILE).is_file() {
-                true => "holds an interrupted run",
-                false => "already exists and is not empty",
-            };
-            let resume = match command {
-                Some(c) => {
-                    format!("continue an interrupted run with `wembed {c} --resume {d}`, or ")
-                }
-                None => String::new(),
-            };
-            return Err(Error::Invalid(format!(
-                "{d} {what}: {resume}replace the folder with --force (the old one stays until the new run finishes)"
-            )));
+            return Err(Error::FolderInUse {
+                dir: dir.to_path_buf(),
+                interrupted: dir.join(crate::checkpoint::FILE).is_file(),
+            });
         }
         let name = dir.file_name().unwrap_or_default().to_string_lossy();
         let staging = dir.with_file_name(format!(".{name}.new"));
         if staging.exists() {
             std::fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
         }
-        Ok(Destination {
+        Ok(ModelDir {
             dir: staging,
             replaces: Some(dir.to_path_buf()),
             created: true,
@@ -200,8 +202,8 @@ impl Destination {
     }
 
     /// A continued run's destination, as its checkpoint recorded it.
-    pub fn resumed(dir: &Path, replaces: Option<PathBuf>) -> Destination {
-        Destination {
+    pub fn resumed(dir: &Path, replaces: Option<PathBuf>) -> ModelDir {
+        ModelDir {
             dir: dir.to_path_buf(),
             replaces,
             created: false,
@@ -220,7 +222,7 @@ impl Destination {
     }
 
     /// Creates the folder and locks it (and the folder it replaces) for the run. A fresh run
-    /// then checks again that no other run wrote into the folder since [`Destination::fresh`].
+    /// then checks again that no other run wrote into the folder since [`ModelDir::fresh`].
     pub fn lock(&self, fresh: bool) -> Result<Vec<RunLock>> {
         std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
         let mut locks = vec![RunLock::acquire(&self.dir)?];
@@ -275,7 +277,7 @@ impl Destination {
 /// partial matrices, the PID file of a process no longer running) and no `config.json` or
 /// `checkpoint.json` is the debris of a run killed early: nothing can resume it, so a new run
 /// may clear it (and says so).
-fn remove_debris(dir: &Path) -> Result<()> {
+fn remove_debris(dir: &Path, observer: &dyn Observer) -> Result<()> {
     if is_model_folder(dir) {
         return Ok(());
     }
@@ -299,21 +301,22 @@ fn remove_debris(dir: &Path) -> Result<()> {
     for n in &names {
         std::fs::remove_file(dir.join(n)).map_err(|e| Error::io(dir.join(n), e))?;
     }
-    eprintln!(
-        "wembed: removed {} file(s) of an earlier run in {} that stopped before its first checkpoint",
+    observer.warning(&format!(
+        "removed {} file(s) of an earlier run in {} that stopped before its first checkpoint",
         names.len(),
         dir.display()
-    );
+    ));
     Ok(())
 }
 
-/// See [`Destination::fresh_run`].
+/// See [`ModelDir::fresh_run`].
 pub struct FreshRun<'a> {
-    dest: &'a Destination,
+    dest: &'a ModelDir,
     keep: bool,
 }
 
 impl FreshRun<'_> {
+    /// The run finished: its files stay.
     pub fn keep(mut self) {
         self.keep = true;
     }

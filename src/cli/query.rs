@@ -1,0 +1,308 @@
+//! `eval`, `export`, `neighbors`, `analogy` and `synth`: reading and writing vectors.
+
+use clap::Args;
+use std::path::PathBuf;
+use wembed::eval::{self, Method};
+use wembed::run::{self, Which};
+use wembed::synth::{Language, SynthOptions};
+use wembed::vectors::{self, Dtype, Embeddings, Format};
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// A model folder, or any vectors file `eval` reads.
+    model: PathBuf,
+    #[arg(long, short = 'f', value_enum)]
+    format: Format,
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    output: PathBuf,
+    /// input (word vectors), output (context vectors) or sum (model folders only).
+    #[arg(long, value_enum, default_value_t = Which::Input)]
+    which: Which,
+    /// Scale every row to unit length.
+    #[arg(long)]
+    normalize: bool,
+    /// Only the N most frequent words.
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// f32 or f16 (npy and safetensors).
+    #[arg(long, value_enum, default_value_t = Dtype::F32)]
+    dtype: Dtype,
+}
+
+#[derive(Args)]
+pub struct NeighborsArgs {
+    vectors: PathBuf,
+    #[arg(required = true)]
+    words: Vec<String>,
+    /// Match words ignoring case (the most frequent row of each folded form answers); by default
+    /// `Apple` is only `Apple`, as in gensim.
+    #[arg(long)]
+    ignore_case: bool,
+    /// How many neighbours.
+    #[arg(short = 'k', default_value_t = 10)]
+    k: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct AnalogyArgs {
+    vectors: PathBuf,
+    a: String,
+    b: String,
+    c: String,
+    /// Match words ignoring case; by default they match exactly, as in gensim.
+    #[arg(long)]
+    ignore_case: bool,
+    #[arg(short = 'k', default_value_t = 10)]
+    k: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// Vectors: a model folder, word2vec binary or text, GloVe text, or .npy with vocab.txt beside it.
+    vectors: PathBuf,
+    /// Analogy questions in questions-words.txt format.
+    #[arg(long, value_name = "FILE")]
+    analogy: Option<PathBuf>,
+    /// Word-pair files with human scores (wordsim353 style).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    similarity: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Method::CosAdd, ignore_case = true)]
+    method: Method,
+    /// Answer analogies among the N most frequent words only (0: all).
+    #[arg(long, default_value_t = 30_000)]
+    restrict: usize,
+    /// Match words exactly. By default case is folded, as gensim's evaluate_word_analogies and
+    /// evaluate_word_pairs do: questions-words.txt capitalises names (Athens Greece) and
+    /// wordsim353 and MEN are lowercase, while most vectors are trained on cased text.
+    #[arg(long)]
+    case_sensitive: bool,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct SynthArgs {
+    /// Tokens to generate.
+    #[arg(long, default_value_t = 10_000_000)]
+    tokens: u64,
+    #[arg(long, default_value_t = SynthOptions::default().seed)]
+    seed: u64,
+    /// Word pairs in each relation family.
+    #[arg(long, default_value_t = SynthOptions::default().pairs)]
+    pairs: usize,
+    /// Distinct filler words (Zipf-distributed).
+    #[arg(long, default_value_t = SynthOptions::default().filler)]
+    filler: usize,
+    /// Corpus output; - for stdout; a name ending in .gz is gzip-compressed.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: PathBuf,
+    /// Also write analogy questions (questions-words.txt format).
+    #[arg(long, value_name = "FILE")]
+    questions: Option<PathBuf>,
+    /// Also write graded word pairs (wordsim353 format).
+    #[arg(long, value_name = "FILE")]
+    similarity: Option<PathBuf>,
+}
+
+pub fn synth(a: SynthArgs) -> anyhow::Result<()> {
+    let options = SynthOptions {
+        seed: a.seed,
+        pairs: a.pairs,
+        filler: a.filler,
+        ..SynthOptions::default()
+    };
+    let lang = Language::new(&options)?;
+    let start = std::time::Instant::now();
+    let written =
+        wembed::atomic::write_output(&a.output, |w| lang.write_corpus(a.tokens, w).map(drop))?;
+    if let Some(q) = &a.questions {
+        wembed::atomic::write_output(q, |w| lang.write_analogies(w).map(drop))?;
+    }
+    if let Some(s) = &a.similarity {
+        wembed::atomic::write_output(s, |w| lang.write_similarity(w).map(drop))?;
+    }
+    eprintln!(
+        "wembed: wrote {} tokens in {:.2} s{}",
+        a.tokens,
+        start.elapsed().as_secs_f64(),
+        if written { "" } else { " to stdout" }
+    );
+    Ok(())
+}
+
+pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
+    let method = a.method;
+    if a.analogy.is_none() && a.similarity.is_empty() {
+        anyhow::bail!("nothing to evaluate: give --analogy FILE and/or --similarity FILE");
+    }
+    let emb = load_vectors(&a.vectors)?;
+    let case = match a.case_sensitive {
+        true => eval::Case::Exact,
+        false => eval::Case::Fold,
+    };
+    let mut json = serde_json::Map::new();
+    if let Some(q) = &a.analogy {
+        let restrict = (a.restrict > 0).then_some(a.restrict);
+        let start = std::time::Instant::now();
+        let r = eval::analogy(&emb, q, restrict, method, case)?;
+        if a.json {
+            json.insert("analogy".into(), serde_json::to_value(&r)?);
+        } else {
+            println!(
+                "analogy {} ({:?}, top {} words, {:.1} s)",
+                q.display(),
+                method,
+                r.restrict,
+                start.elapsed().as_secs_f64()
+            );
+            for (name, s) in &r.sections {
+                println!(
+                    "  {name:<32} {:>6.2}%  {:>5}/{:<5} answered of {}",
+                    100.0 * s.accuracy(),
+                    s.correct,
+                    s.answered,
+                    s.questions
+                );
+            }
+            for (name, s) in [
+                ("semantic", &r.semantic),
+                ("syntactic", &r.syntactic),
+                ("total", &r.total),
+            ] {
+                println!(
+                    "  {name:<32} {:>6.2}%  {:>5}/{:<5} answered, coverage {:.1}%",
+                    100.0 * s.accuracy(),
+                    s.correct,
+                    s.answered,
+                    100.0 * s.coverage()
+                );
+            }
+        }
+    }
+    let mut sims = Vec::new();
+    for f in &a.similarity {
+        let r = eval::similarity(&emb, f, case)?;
+        if !a.json {
+            println!(
+                "similarity {}  spearman {:.4}  pearson {:.4}  pairs {}/{} ({} with unknown words)",
+                f.display(),
+                r.spearman,
+                r.pearson,
+                r.used,
+                r.pairs,
+                r.oov
+            );
+        }
+        sims.push(serde_json::json!({"file": f, "report": r}));
+    }
+    if a.json {
+        json.insert("similarity".into(), sims.into());
+        println!("{}", serde_json::Value::Object(json));
+    }
+    Ok(())
+}
+
+pub fn export(a: ExportArgs) -> anyhow::Result<()> {
+    let (format, dtype, which) = (a.format, a.dtype, a.which);
+    let (base, add) = if a.model.is_dir() {
+        run::folder::load(&a.model, which)?
+    } else if which == Which::Input {
+        (load_vectors(&a.model)?, None)
+    } else {
+        anyhow::bail!("--which {which:?} needs a model folder");
+    };
+    let view = vectors::View::new(&base, add.as_ref(), a.limit, a.normalize)?;
+    run::export(&view, format, dtype, &a.output)?;
+    eprintln!(
+        "wembed: exported {} words x {} to {} ({})",
+        vectors::Rows::len(&view),
+        base.dim(),
+        a.output.display(),
+        clap::ValueEnum::to_possible_value(&format)
+            .map_or("?".into(), |v| v.get_name().to_string())
+    );
+    Ok(())
+}
+
+fn print_neighbours(
+    title: &str,
+    found: &[(String, f32)],
+    json: bool,
+    out: &mut Vec<serde_json::Value>,
+) {
+    if json {
+        out.push(serde_json::json!({"query": title, "neighbors": found.iter().map(|(w, s)| serde_json::json!({"word": w, "cosine": s})).collect::<Vec<_>>()}));
+    } else {
+        println!("{title}");
+        for (w, s) in found {
+            println!("  {s:.4}  {w}");
+        }
+    }
+}
+
+fn load_vectors(path: &std::path::Path) -> wembed::Result<Embeddings> {
+    run::lm::load_vectors(path, &run::Bars)
+}
+
+fn query_case(ignore_case: bool) -> eval::Case {
+    match ignore_case {
+        true => eval::Case::Fold,
+        false => eval::Case::Exact,
+    }
+}
+
+pub fn neighbors(a: NeighborsArgs) -> anyhow::Result<()> {
+    let emb = load_vectors(&a.vectors)?;
+    let uv = eval::UnitVectors::new(&emb, None, query_case(a.ignore_case));
+    let mut out = Vec::new();
+    for w in &a.words {
+        let id = uv.id(w).ok_or_else(|| {
+            anyhow::anyhow!("{w:?} is not in the vocabulary of {}", a.vectors.display())
+        })?;
+        let found: Vec<(String, f32)> = uv
+            .nearest(uv.row(id), a.k, &[id])
+            .into_iter()
+            .map(|(i, s)| (uv.word(i).to_string(), s))
+            .collect();
+        print_neighbours(w, &found, a.json, &mut out);
+    }
+    if a.json {
+        println!("{}", serde_json::Value::from(out));
+    }
+    Ok(())
+}
+
+pub fn analogy(a: AnalogyArgs) -> anyhow::Result<()> {
+    let emb = load_vectors(&a.vectors)?;
+    let uv = eval::UnitVectors::new(&emb, None, query_case(a.ignore_case));
+    let id = |w: &str| {
+        uv.id(w).ok_or_else(|| {
+            anyhow::anyhow!("{w:?} is not in the vocabulary of {}", a.vectors.display())
+        })
+    };
+    let (ia, ib, ic) = (id(&a.a)?, id(&a.b)?, id(&a.c)?);
+    let q: Vec<f32> = (0..emb.dim())
+        .map(|k| uv.row(ib)[k] - uv.row(ia)[k] + uv.row(ic)[k])
+        .collect();
+    let found: Vec<(String, f32)> = uv
+        .nearest(&q, a.k, &[ia, ib, ic])
+        .into_iter()
+        .map(|(i, s)| (uv.word(i).to_string(), s))
+        .collect();
+    let mut out = Vec::new();
+    print_neighbours(
+        &format!("{} : {} :: {} : ?", a.a, a.b, a.c),
+        &found,
+        a.json,
+        &mut out,
+    );
+    if a.json {
+        println!("{}", serde_json::Value::from(out));
+    }
+    Ok(())
+}

@@ -1,0 +1,440 @@
+//! `vocab`, `skipgram`, `cbow` and `glove`: the flags, and the library runs they start.
+
+use super::{given, interval, positive, seconds};
+use clap::{ArgMatches, Args};
+use std::path::PathBuf;
+use wembed::corpus::{CorpusOptions, CorpusOptionsOverrides};
+use wembed::glove::{GloveConfig, GloveOverrides};
+use wembed::run::glove::{Checkpoints, GloveResume, GloveRun};
+use wembed::run::word2vec::{Word2VecResume, Word2VecRun, CHECKPOINT_SECS};
+use wembed::run::{self, Input, InputOverrides, Which};
+use wembed::vocab::{VocabOptions, VocabOptionsOverrides};
+use wembed::word2vec::{Architecture, Word2VecConfig, Word2VecOverrides};
+
+const GIB: f64 = (1u64 << 30) as f64;
+
+/// Where the text comes from and how it is split into words.
+#[derive(Args)]
+pub struct CorpusArgs {
+    /// Text files, folders (read recursively, sorted) or - for stdin; gzip is detected by content.
+    #[arg(value_name = "CORPUS")]
+    corpus: Vec<PathBuf>,
+    /// Lowercase every token.
+    #[arg(long)]
+    lowercase: bool,
+    /// With --resume: where the corpus is now, if it moved (checked against the checkpoint's
+    /// record of its size and first MiB).
+    #[arg(long = "corpus", value_name = "PATH", num_args = 1..)]
+    moved_corpus: Vec<PathBuf>,
+    /// Worker threads; 0 means all cores (the default).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// No progress on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+impl CorpusArgs {
+    fn threads(&self) -> usize {
+        match self.threads {
+            0 => wembed::default_threads(),
+            n => n,
+        }
+    }
+
+    fn options(&self) -> CorpusOptions {
+        CorpusOptions {
+            lowercase: self.lowercase,
+            ..CorpusOptions::default()
+        }
+    }
+
+    /// A fresh run's input.
+    fn input(&self, vocab_options: VocabOptions, vocab: &Option<PathBuf>) -> anyhow::Result<Input> {
+        if !self.moved_corpus.is_empty() {
+            anyhow::bail!("--corpus PATH points a --resume at a moved corpus; a fresh run takes the corpus as its argument");
+        }
+        Ok(Input {
+            corpus: self.corpus.clone(),
+            corpus_options: self.options(),
+            vocab_options,
+            vocab_file: vocab.clone(),
+        })
+    }
+
+    /// A resumed run's input flags, those typed only.
+    fn overrides(
+        &self,
+        m: &ArgMatches,
+        vocab: &VocabOptions,
+        file: &Option<PathBuf>,
+    ) -> InputOverrides {
+        let is = given(m);
+        let mut corpus_now = self.corpus.clone();
+        corpus_now.extend(self.moved_corpus.iter().cloned());
+        InputOverrides {
+            corpus: CorpusOptionsOverrides::given(&self.options(), &is),
+            vocab: VocabOptionsOverrides::given(vocab, &is),
+            vocab_file: file.clone().filter(|_| is("vocab")),
+            corpus_now,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct VocabArgs {
+    #[command(flatten)]
+    input: CorpusArgs,
+    /// Output vocabulary file.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: PathBuf,
+    /// Discard words that occur fewer times than this.
+    #[arg(long, default_value_t = VocabOptions::default().min_count)]
+    min_count: u64,
+    /// Keep only the N most frequent words.
+    #[arg(long, value_name = "N")]
+    max_vocab: Option<usize>,
+    /// Memory for the counting tables in MiB; past it, rare words are pruned as word2vec does.
+    #[arg(long, default_value_t = VocabOptions::default().memory_budget >> 20, value_name = "MIB")]
+    vocab_memory: usize,
+}
+
+#[derive(Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    input: CorpusArgs,
+    /// Model folder to write (input.npy, output.npy, vocab.txt, config.json, vectors.bin).
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "DIR",
+        required_unless_present = "resume"
+    )]
+    output: Option<PathBuf>,
+    /// Continue the interrupted run in DIR from its last checkpoint, with its settings and corpus.
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    resume: Option<PathBuf>,
+    /// Replace an existing model folder; the old one stays until the new run has finished.
+    #[arg(long, conflicts_with = "resume")]
+    force: bool,
+    /// Seconds between checkpoints (fractions allowed): workers pause at a line end, the matrices
+    /// are copied to snapshot files, then checkpoint.json is written; 0: none.
+    #[arg(long, default_value_t = CHECKPOINT_SECS as f64, value_parser = seconds)]
+    checkpoint_secs: f64,
+    /// Dimension of the vectors (word2vec -size).
+    #[arg(long, alias = "size", default_value_t = Word2VecConfig::default().dim, value_parser = positive)]
+    dim: usize,
+    /// Maximum context distance; each centre word draws its window from 1..=N (word2vec -window, fastText -ws).
+    #[arg(long, alias = "ws", default_value_t = Word2VecConfig::default().window, value_parser = positive)]
+    window: usize,
+    /// Negative samples per positive pair; 0 turns negative sampling off (needs --hs).
+    #[arg(long, alias = "neg", default_value_t = Word2VecConfig::default().negative)]
+    negative: usize,
+    /// Negatives are drawn from unigram counts raised to this power (word2vec 0.75; fastText
+    /// uses 0.5, which draws rare words more often; gensim's ns_exponent).
+    #[arg(long, default_value_t = Word2VecConfig::default().ns_exponent, allow_negative_numbers = true)]
+    ns_exponent: f64,
+    /// Hierarchical softmax (may be combined with negative sampling, as in word2vec); word2vec's
+    /// `-hs 1` / `-hs 0` spelling works too.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    hs: bool,
+    /// Subsampling threshold for frequent words; 0 turns it off (word2vec -sample, fastText -t).
+    #[arg(long, short = 't', alias = "t", default_value_t = Word2VecConfig::default().sample)]
+    sample: f64,
+    /// Passes over the corpus (word2vec -iter, fastText -epoch).
+    #[arg(long, aliases = ["iter", "epoch"], default_value_t = Word2VecConfig::default().epochs, value_parser = positive)]
+    epochs: usize,
+    /// Starting learning rate (default 0.025 skip-gram, 0.05 CBOW; word2vec -alpha).
+    #[arg(long, alias = "alpha")]
+    lr: Option<f32>,
+    /// Discard words that occur fewer times than this.
+    #[arg(long, alias = "minCount", default_value_t = VocabOptions::default().min_count)]
+    min_count: u64,
+    /// Keep only the N most frequent words.
+    #[arg(long, value_name = "N")]
+    max_vocab: Option<usize>,
+    /// Use this vocab.txt instead of counting the corpus.
+    #[arg(long, value_name = "FILE")]
+    vocab: Option<PathBuf>,
+    /// CBOW: sum the context vectors instead of averaging them (word2vec -cbow 1 with the mean off).
+    #[arg(long)]
+    cbow_sum: bool,
+    /// Skip-gram: draw negatives per (context, centre) pair as word2vec C does, instead of once
+    /// per centre word shared by its whole window (faster, same quality on our benchmark).
+    #[arg(long)]
+    pair_negatives: bool,
+    /// Decode and hash the text in every epoch instead of keeping it as word ids after the first
+    /// (which takes 4 bytes per token in a scratch folder of the model folder); same vectors.
+    #[arg(long)]
+    reread_text: bool,
+    /// Seed of the initialisation and sampling (one thread is then bit-reproducible).
+    #[arg(long, default_value_t = Word2VecConfig::default().seed)]
+    seed: u64,
+}
+
+impl TrainArgs {
+    fn config(&self, arch: Architecture) -> Word2VecConfig {
+        let defaults = Word2VecConfig::new(arch);
+        Word2VecConfig {
+            architecture: arch,
+            dim: self.dim,
+            window: self.window,
+            negative: self.negative,
+            ns_exponent: self.ns_exponent,
+            hs: self.hs,
+            sample: self.sample,
+            epochs: self.epochs,
+            lr: self.lr.unwrap_or(defaults.lr),
+            cbow_mean: !self.cbow_sum,
+            shared_negatives: !self.pair_negatives,
+            pretokenize: !self.reread_text,
+            threads: self.input.threads(),
+            seed: self.seed,
+        }
+    }
+
+    fn vocab_options(&self) -> VocabOptions {
+        VocabOptions {
+            min_count: self.min_count,
+            max_vocab: self.max_vocab,
+            ..VocabOptions::default()
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct GloveArgs {
+    #[command(flatten)]
+    input: CorpusArgs,
+    /// Model folder to write (input.npy = W, output.npy = W~, bias.npy, vocab.txt, config.json, vectors.bin).
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "DIR",
+        required_unless_present = "resume"
+    )]
+    output: Option<PathBuf>,
+    /// Continue the interrupted run in DIR after its last finished iteration.
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    resume: Option<PathBuf>,
+    /// Replace an existing model folder; the old one stays until the new run has finished.
+    #[arg(long, conflicts_with = "resume")]
+    force: bool,
+    /// Seconds between checkpoints inside an iteration (fractions allowed); GloVe also
+    /// checkpoints once the shuffle is done and after every iteration. 0: never.
+    #[arg(long, default_value_t = CHECKPOINT_SECS as f64, value_parser = seconds)]
+    checkpoint_secs: f64,
+    #[arg(long, alias = "vector-size", default_value_t = GloveConfig::default().dim, value_parser = positive)]
+    dim: usize,
+    /// Words on each side, weighted 1/distance (at most 20).
+    #[arg(long, alias = "window-size", default_value_t = GloveConfig::default().window, value_parser = positive)]
+    window: usize,
+    #[arg(long, default_value_t = VocabOptions::default().min_count)]
+    min_count: u64,
+    #[arg(long, value_name = "N")]
+    max_vocab: Option<usize>,
+    /// Use this vocab.txt instead of counting the corpus (lets GloVe read stdin in one pass).
+    #[arg(long, value_name = "FILE")]
+    vocab: Option<PathBuf>,
+    #[arg(long, default_value_t = GloveConfig::default().x_max)]
+    x_max: f64,
+    #[arg(long, default_value_t = GloveConfig::default().alpha)]
+    alpha: f64,
+    /// AdaGrad's initial learning rate (Stanford -eta).
+    #[arg(long, alias = "eta", default_value_t = GloveConfig::default().lr)]
+    lr: f64,
+    /// Training iterations.
+    #[arg(long, aliases = ["epochs", "iterations"], default_value_t = GloveConfig::default().iter, value_parser = positive)]
+    iter: usize,
+    /// Memory for counting and shuffling, in GiB; past it, sorted runs and chunks go to disk.
+    #[arg(long, default_value_t = GloveConfig::default().memory as f64 / GIB, value_parser = gib)]
+    memory: f64,
+    /// vectors.bin holds W + W~ (sum, the Stanford tool's -model 2) or W alone (input).
+    #[arg(long, value_enum, default_value_t = wembed::run::glove::VECTORS_BIN)]
+    vectors: Which,
+    #[arg(long, default_value_t = GloveConfig::default().seed)]
+    seed: u64,
+}
+
+/// GiB: a positive finite number.
+fn gib(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x > 0.0 && x.is_finite() && x < 1e9 => Ok(x),
+        _ => Err(format!("expected a positive number of GiB, not {s:?}")),
+    }
+}
+
+impl GloveArgs {
+    fn config(&self) -> GloveConfig {
+        GloveConfig {
+            dim: self.dim,
+            window: self.window,
+            x_max: self.x_max,
+            alpha: self.alpha,
+            lr: self.lr,
+            iter: self.iter,
+            memory: (self.memory * GIB) as usize,
+            threads: self.input.threads(),
+            seed: self.seed,
+            ..GloveConfig::default()
+        }
+    }
+
+    fn vocab_options(&self) -> VocabOptions {
+        VocabOptions {
+            min_count: self.min_count,
+            max_vocab: self.max_vocab,
+            ..VocabOptions::default()
+        }
+    }
+
+    fn checkpoints(&self) -> Checkpoints {
+        interval(self.checkpoint_secs).map_or(Checkpoints::Off, Checkpoints::Every)
+    }
+}
+
+pub fn vocab(a: VocabArgs) -> anyhow::Result<()> {
+    // A model folder's vocab.txt is the row order of its matrices: replacing it breaks the model.
+    run::folder::refuse_own_file(&a.output)?;
+    let options = VocabOptions {
+        min_count: a.min_count,
+        max_vocab: a.max_vocab,
+        memory_budget: a.vocab_memory.saturating_mul(1 << 20),
+    };
+    let input = Input {
+        vocab_options: options,
+        ..a.input.input(VocabOptions::default(), &None)?
+    };
+    let observer = run::observer(a.input.quiet);
+    let (vocab, stats) = input.count_vocab(a.input.threads(), observer)?;
+    vocab.save(&a.output)?;
+    let mb = stats.read.bytes as f64 / 1e6;
+    let summary = format!(
+        "tokens {}  types {}  kept {} (min-count {})  {:.2} s  {:.1} MB/s",
+        stats.read.tokens,
+        stats.types,
+        stats.kept,
+        a.min_count,
+        stats.seconds,
+        mb / stats.seconds.max(1e-9)
+    );
+    // With `-o -` stdout holds the vocabulary itself.
+    match wembed::atomic::is_stdout(&a.output) {
+        true => eprintln!("wembed: {summary}"),
+        false => println!("{summary}"),
+    }
+    if stats.read.invalid_utf8 > 0 {
+        eprintln!(
+            "wembed: note: {} invalid UTF-8 sequences replaced by U+FFFD",
+            stats.read.invalid_utf8
+        );
+    }
+    if stats.read.cut_lines > 0 {
+        eprintln!(
+            "wembed: note: {} long lines cut into sentences of at most {} tokens",
+            stats.read.cut_lines,
+            wembed::corpus::MAX_SENTENCE_TOKENS
+        );
+    }
+    if stats.prunes > 0 {
+        eprintln!(
+            "wembed: note: counting tables outgrew --vocab-memory and were pruned {} times; counts up to {} may be low",
+            stats.prunes, stats.pruned_below
+        );
+    }
+    Ok(())
+}
+
+pub fn word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::Result<()> {
+    let observer = run::observer(a.input.quiet);
+    let every = interval(a.checkpoint_secs);
+    let config = a.config(arch);
+    let trained = match &a.resume {
+        Some(dir) => {
+            let r = Word2VecResume {
+                dir: dir.clone(),
+                architecture: arch,
+                overrides: Word2VecOverrides::given(&config, given(m)),
+                input: a.input.overrides(m, &a.vocab_options(), &a.vocab),
+                checkpoint_every: every,
+            };
+            run::word2vec::resume(&r, observer)?
+        }
+        None => {
+            let run = Word2VecRun {
+                config,
+                input: a.input.input(a.vocab_options(), &a.vocab)?,
+                output: a.output.clone().expect("clap requires -o without --resume"),
+                force: a.force,
+                checkpoint_every: every,
+            };
+            run::word2vec::fresh(&run, observer)?
+        }
+    };
+    let s = &trained.stats;
+    let loss = s
+        .epoch_loss
+        .last()
+        .map_or(String::new(), |l| format!(", loss {l:.4}"));
+    eprintln!(
+        "wembed: {}: {} words in {:.1} s{loss}, {:.0} words/s ({:.0} words/s/thread, {} threads) -> {}",
+        run::word2vec::trainer_name(arch),
+        s.words,
+        s.seconds,
+        s.words_per_sec,
+        s.words_per_sec / s.threads as f64,
+        s.threads,
+        trained.dir.display()
+    );
+    Ok(())
+}
+
+pub fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
+    let observer = run::observer(a.input.quiet);
+    let start = std::time::Instant::now();
+    let trained = match &a.resume {
+        Some(dir) => {
+            let r = GloveResume {
+                dir: dir.clone(),
+                overrides: GloveOverrides::given(&a.config(), given(m)),
+                input: a.input.overrides(m, &a.vocab_options(), &a.vocab),
+                checkpoints: a.checkpoints(),
+                vectors_bin: a.vectors,
+            };
+            run::glove::resume(&r, observer)?
+        }
+        None => {
+            let run = GloveRun {
+                config: a.config(),
+                input: a.input.input(a.vocab_options(), &a.vocab)?,
+                output: a.output.clone().expect("clap requires -o without --resume"),
+                force: a.force,
+                checkpoints: a.checkpoints(),
+                vectors_bin: a.vectors,
+            };
+            run::glove::fresh(&run, observer)?
+        }
+    };
+    let stats = &trained.stats;
+    eprintln!(
+        "wembed: glove: vocab {:.1} s; {} records; final cost {}",
+        trained.vocab_seconds,
+        stats.records,
+        stats.cost.last().map_or("-".into(), |c| format!("{c:.6}"))
+    );
+    for s in &stats.stages {
+        eprintln!(
+            "wembed: glove: {:<14} {:>7.1} s  peak RSS {}",
+            s.name,
+            s.seconds,
+            s.peak_rss_mib.map_or("?".into(), |m| format!("{m:.0} MiB"))
+        );
+    }
+    eprintln!(
+        "wembed: glove: total {:.1} s -> {}",
+        start.elapsed().as_secs_f64(),
+        trained.dir.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,230 @@
+//! A GloVe run: counting, shuffle and training into a model folder, fresh or continued.
+
+use super::folder::{ModelDir, Which};
+use super::input::{Input, InputOverrides, InputRecord};
+use super::record::{ModelConfig, Trainer};
+use super::{Observer, Stage};
+use crate::corpus::Corpus;
+use crate::error::{Error, Result};
+use crate::glove::{self, GloveCheckpointing, GloveConfig, GloveOverrides, GloveState, GloveStats};
+use crate::vocab::{Vocab, VocabStats};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// A fresh GloVe run.
+#[derive(Clone, Debug)]
+pub struct GloveRun {
+    /// Settings.
+    pub config: GloveConfig,
+    /// Text and vocabulary.
+    pub input: Input,
+    /// The model folder to write.
+    pub output: PathBuf,
+    /// Replace an existing model folder (once the new one is complete).
+    pub force: bool,
+    /// Checkpoints: after the shuffle, after every iteration, and inside iterations at this
+    /// interval. Off: none at all.
+    pub checkpoints: Checkpoints,
+    /// What `vectors.bin` holds: W + W~ (`Sum`) or W (`Input`).
+    pub vectors_bin: Which,
+}
+
+/// When a GloVe run checkpoints.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Checkpoints {
+    /// Never.
+    Off,
+    /// At stage and iteration boundaries, and inside iterations every so often.
+    Every(Duration),
+}
+
+impl GloveRun {
+    /// A run with five-minute checkpoints that refuses an existing folder.
+    pub fn new(config: GloveConfig, input: Input, output: PathBuf) -> GloveRun {
+        GloveRun {
+            config,
+            input,
+            output,
+            force: false,
+            checkpoints: Checkpoints::Every(Duration::from_secs(super::word2vec::CHECKPOINT_SECS)),
+            vectors_bin: VECTORS_BIN,
+        }
+    }
+}
+
+/// What `vectors.bin` holds by default: W + W~, as the Stanford tool's `-model 2`.
+pub const VECTORS_BIN: Which = Which::Sum;
+
+/// An interrupted GloVe run to continue.
+#[derive(Clone, Debug)]
+pub struct GloveResume {
+    /// The model folder holding the checkpoint.
+    pub dir: PathBuf,
+    /// Settings given again: each must match the checkpoint's.
+    pub overrides: GloveOverrides,
+    /// Input settings given again, and where the corpus is now if it moved.
+    pub input: InputOverrides,
+    /// Checkpoints from now on.
+    pub checkpoints: Checkpoints,
+    /// What `vectors.bin` holds.
+    pub vectors_bin: Which,
+}
+
+/// What a finished GloVe run hands back.
+#[derive(Clone, Debug)]
+pub struct Trained {
+    /// The model folder.
+    pub dir: PathBuf,
+    /// The settings it ran with.
+    pub config: GloveConfig,
+    /// Records, costs, and each stage's time and memory.
+    pub stats: GloveStats,
+    /// Seconds spent on the vocabulary.
+    pub vocab_seconds: f64,
+}
+
+fn refuse_output_only(which: Which) -> Result<()> {
+    match which {
+        Which::Output => Err(Error::setting(
+            "vectors_bin",
+            "is sum (W + W~) or input (W alone)",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Trains a fresh model folder.
+pub fn fresh(run: &GloveRun, observer: &dyn Observer) -> Result<Trained> {
+    refuse_output_only(run.vectors_bin)?;
+    let start = Instant::now();
+    run.config.validate()?;
+    let dest = ModelDir::fresh(&run.output, run.force, observer)?;
+    let (corpus, vocab, stats, mut record) = run.input.open(run.config.threads, observer)?;
+    record.replaces = dest.replaces.clone();
+    Ready {
+        config: run.config.clone(),
+        corpus,
+        vocab,
+        vocab_stats: stats,
+        record,
+        state: None,
+        dest,
+        checkpoints: run.checkpoints,
+        vectors_bin: run.vectors_bin,
+        start,
+    }
+    .train(observer)
+}
+
+/// Continues an interrupted run after its last checkpoint, refusing overrides that disagree.
+pub fn resume(r: &GloveResume, observer: &dyn Observer) -> Result<Trained> {
+    refuse_output_only(r.vectors_bin)?;
+    let start = Instant::now();
+    let dir = &r.dir;
+    let state: GloveState = crate::checkpoint::read(dir)?;
+    r.overrides
+        .check(&state.config)
+        .map_err(|conflict| Error::Conflict {
+            conflict,
+            dir: dir.clone(),
+        })?;
+    let mut record = InputRecord::from_meta(&state.meta, dir)?;
+    let (corpus, vocab) = record.reopen(dir, &r.input)?;
+    let mid: u64 = state.positions.iter().sum();
+    let into = match mid {
+        0 => String::new(),
+        _ => format!(", {mid} of {} records into the next", state.records),
+    };
+    observer.note(&format!(
+        "resuming {} after iteration {} of {}{into}",
+        dir.display(),
+        state.iter_done,
+        state.config.iter,
+    ));
+    Ready {
+        config: state.config.clone(),
+        corpus,
+        vocab,
+        vocab_stats: None,
+        dest: ModelDir::resumed(dir, record.replaces.clone()),
+        record,
+        state: Some(state),
+        checkpoints: r.checkpoints,
+        vectors_bin: r.vectors_bin,
+        start,
+    }
+    .train(observer)
+}
+
+/// A run with its input open and its folder chosen.
+struct Ready {
+    config: GloveConfig,
+    corpus: Corpus,
+    vocab: Vocab,
+    vocab_stats: Option<VocabStats>,
+    record: InputRecord,
+    state: Option<GloveState>,
+    dest: ModelDir,
+    checkpoints: Checkpoints,
+    vectors_bin: Which,
+    start: Instant,
+}
+
+impl Ready {
+    fn train(self, observer: &dyn Observer) -> Result<Trained> {
+        let vocab_seconds = self.start.elapsed().as_secs_f64();
+        let vocab = &self.vocab;
+        observer.note(&format!(
+            "vocabulary {} words ({vocab_seconds:.1} s)",
+            vocab.len()
+        ));
+        let resumed = self.state.is_some();
+        let stats = super::in_folder(&self.dest, vocab, resumed, |dir| {
+            let ck = GloveCheckpointing {
+                enabled: self.checkpoints != Checkpoints::Off,
+                every: match self.checkpoints {
+                    Checkpoints::Every(d) if !d.is_zero() => Some(d),
+                    _ => None,
+                },
+                resume: self.state.clone(),
+                meta: super::meta(&self.record)?,
+            };
+            let count = observer.stage(Stage::Bytes {
+                label: "cooccur",
+                total: self.corpus.total_bytes(),
+                item: "tokens",
+            });
+            let train_bar = |total: u64| {
+                observer.stage(Stage::Records {
+                    label: "glove",
+                    total,
+                })
+            };
+            let note = |m: &str| observer.note(m);
+            let progress = glove::Progresses {
+                count: &count,
+                train: &train_bar,
+                note: &note,
+            };
+            let stats = glove::train(&self.corpus, vocab, &self.config, dir, &progress, &ck)?;
+            let trainer = Trainer::Glove {
+                hyperparameters: self.config.clone(),
+                vectors_bin: self.vectors_bin,
+                training: stats.clone(),
+            };
+            let record = ModelConfig::new(
+                trainer,
+                (&self.record, &self.corpus),
+                (vocab, self.vocab_stats.as_ref(), Some(vocab_seconds)),
+                resumed,
+            );
+            Ok((stats, record, self.vectors_bin))
+        })?;
+        Ok(Trained {
+            dir: self.dest.target().to_path_buf(),
+            config: self.config,
+            stats,
+            vocab_seconds,
+        })
+    }
+}

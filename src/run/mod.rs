@@ -1,0 +1,166 @@
+//! A run, fresh or resumed: everything between "these settings, this corpus" and "a model folder
+//! you can load". The trainers below only write matrices; this floor owns the folder's layout
+//! ([`ModelDir`]), its typed `config.json` ([`ModelConfig`]), the corpus record a checkpoint keeps
+//! ([`InputRecord`]), the check of a resumed run's settings, and the [`Observer`] that clients
+//! implement to show progress.
+//!
+//! ```no_run
+//! use wembed::run::{self, Input, Silent, Word2VecRun};
+//! use wembed::word2vec::{Architecture, Word2VecConfig};
+//!
+//! let run = Word2VecRun::new(
+//!     Word2VecConfig::new(Architecture::SkipGram),
+//!     Input::new(vec!["corpus.txt".into()]),
+//!     "model".into(),
+//! );
+//! let trained = run::word2vec::fresh(&run, &Silent)?;
+//! println!("{} words/s -> {}", trained.stats.words_per_sec, trained.dir.display());
+//! # Ok::<(), wembed::Error>(())
+//! ```
+
+pub mod folder;
+pub mod glove;
+mod input;
+pub mod lm;
+mod record;
+pub mod word2vec;
+
+pub use folder::{ModelDir, Which};
+pub use glove::GloveRun;
+pub use input::{Input, InputOverrides, InputRecord};
+pub use record::{CorpusRecord, ModelConfig, Trainer, VocabRecord, CONFIG_VERSION};
+pub use word2vec::Word2VecRun;
+
+use crate::progress::Progress;
+use crate::vectors::{Dtype, Format, Rows};
+use crate::Result;
+use std::path::Path;
+
+/// What a stage of work counts, for its progress display.
+#[derive(Clone, Copy, Debug)]
+pub enum Stage<'a> {
+    /// Input bytes read (known for files, `None` for stdin), counting `item`s (tokens) too.
+    Bytes {
+        label: &'a str,
+        total: Option<u64>,
+        item: &'static str,
+    },
+    /// Words trained over all epochs, on `threads` threads.
+    Words {
+        label: &'a str,
+        total: u64,
+        threads: usize,
+    },
+    /// GloVe's co-occurrence records over all iterations.
+    Records { label: &'a str, total: u64 },
+    /// Optimisation steps (the LM).
+    Steps { label: &'a str, total: u64 },
+}
+
+/// How a client watches a run: each stage gets a [`Progress`] to count into (the trainers' hot
+/// loops only touch its atomics), and news (vocabulary size, where a resume starts, files a
+/// killed run left) arrives as notes. The CLI's bars are one implementation, [`Silent`] another.
+pub trait Observer: Sync {
+    /// A stage begins; the trainer counts its work into the returned progress.
+    fn stage(&self, stage: Stage) -> Progress;
+    /// A line of news, without the program's name.
+    fn note(&self, msg: &str);
+    /// Something the user should know even when not watching: files of a killed run removed,
+    /// vectors with NaN in them.
+    fn warning(&self, msg: &str) {
+        self.note(msg)
+    }
+}
+
+/// Shows nothing.
+pub struct Silent;
+
+impl Observer for Silent {
+    fn stage(&self, _: Stage) -> Progress {
+        Progress::hidden()
+    }
+    fn note(&self, _: &str) {}
+}
+
+/// Warnings on stderr, nothing else: the CLI's `--quiet`.
+pub struct Quiet;
+
+impl Observer for Quiet {
+    fn stage(&self, _: Stage) -> Progress {
+        Progress::hidden()
+    }
+    fn note(&self, _: &str) {}
+    fn warning(&self, msg: &str) {
+        eprintln!("wembed: {msg}");
+    }
+}
+
+/// Bars on a terminal, periodic lines in a log, notes on stderr: the CLI's display.
+pub struct Bars;
+
+impl Observer for Bars {
+    fn stage(&self, stage: Stage) -> Progress {
+        match stage {
+            Stage::Bytes { label, total, item } => Progress::bytes(false, label, total, item),
+            Stage::Words {
+                label,
+                total,
+                threads,
+            } => Progress::words(false, label, total, threads),
+            Stage::Records { label, total } => Progress::records(false, label, total),
+            Stage::Steps { label, total } => Progress::steps(false, label, total),
+        }
+    }
+    fn note(&self, msg: &str) {
+        eprintln!("wembed: {msg}");
+    }
+}
+
+/// `Bars`, or `Quiet` when `quiet`.
+pub fn observer(quiet: bool) -> &'static dyn Observer {
+    match quiet {
+        true => &Quiet,
+        false => &Bars,
+    }
+}
+
+/// What every trainer's run does around its training: locks the folder, saves the vocabulary
+/// (first: a checkpoint's rows are its words, and a resumed run reads it back), trains, writes
+/// `vectors.bin` and `config.json`, and puts the folder in place. A fresh run that fails before
+/// its first checkpoint leaves nothing behind.
+pub(crate) fn in_folder<T>(
+    dest: &ModelDir,
+    vocab: &crate::vocab::Vocab,
+    resumed: bool,
+    train: impl FnOnce(&Path) -> Result<(T, ModelConfig, Which)>,
+) -> Result<T> {
+    let dir = &dest.dir;
+    let fresh_run = (!resumed).then(|| dest.fresh_run());
+    let locks = dest.lock(!resumed)?;
+    crate::atomic::set_run_dir(dir);
+    vocab.save(&dir.join(folder::VOCAB))?;
+    let (out, config, which) = train(dir)?;
+    folder::write_vectors_bin(dir, which)?;
+    folder::write_config(dir, &config)?;
+    drop(locks);
+    if let Some(f) = fresh_run {
+        f.keep();
+    }
+    dest.commit()?;
+    Ok(out)
+}
+
+/// The record of a run's input, for a trainer's checkpoint.
+pub(crate) fn meta(record: &InputRecord) -> Result<serde_json::Value> {
+    serde_json::to_value(record)
+        .map_err(|e| crate::Error::Invalid(format!("checkpoint record: {e}")))
+}
+
+/// Exports `rows` as [`crate::vectors::export`] does, refusing first to replace a file that a
+/// model folder owns (its `vocab.txt` is the row order of its matrices).
+pub fn export(rows: &dyn Rows, format: Format, dtype: Dtype, path: &Path) -> Result<()> {
+    for out in format.outputs(path) {
+        folder::refuse_own_file(&out)?;
+    }
+    crate::vectors::export(rows, format, dtype, path)
+}

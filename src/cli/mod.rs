@@ -5,6 +5,7 @@ pub mod compat;
 mod lm;
 mod query;
 mod train;
+mod vocab;
 
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -29,7 +30,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Count the words of a corpus and write vocab.txt (word<TAB>count, most frequent first).
-    Vocab(train::VocabArgs),
+    Vocab(vocab::VocabArgs),
     /// Generate the synthetic corpus with planted relations, and its analogy and similarity files.
     Synth(query::SynthArgs),
     /// Train skip-gram word vectors (word2vec -cbow 0) into a model folder.
@@ -79,7 +80,7 @@ pub fn main() -> ExitCode {
         wembed::atomic::set_resume_command(&format!("wembed {c} --resume"));
     }
     let result = match cli.command {
-        Command::Vocab(a) => train::vocab(a),
+        Command::Vocab(a) => vocab::vocab(a),
         Command::Synth(a) => query::synth(a),
         Command::Skipgram(a) => train::word2vec(a, wembed::word2vec::Architecture::SkipGram, &leaf),
         Command::Cbow(a) => train::word2vec(a, wembed::word2vec::Architecture::Cbow, &leaf),

@@ -35,7 +35,7 @@ pub struct CorpusArgs {
 }
 
 impl CorpusArgs {
-    fn threads(&self) -> usize {
+    pub(super) fn threads(&self) -> usize {
         match self.threads {
             0 => wembed::default_threads(),
             n => n,
@@ -50,7 +50,11 @@ impl CorpusArgs {
     }
 
     /// A fresh run's input.
-    fn input(&self, vocab_options: VocabOptions, vocab: &Option<PathBuf>) -> anyhow::Result<Input> {
+    pub(super) fn input(
+        &self,
+        vocab_options: VocabOptions,
+        vocab: &Option<PathBuf>,
+    ) -> anyhow::Result<Input> {
         if !self.moved_corpus.is_empty() {
             anyhow::bail!("--corpus PATH points a --resume at a moved corpus; a fresh run takes the corpus as its argument");
         }
@@ -79,24 +83,6 @@ impl CorpusArgs {
             corpus_now,
         }
     }
-}
-
-#[derive(Args)]
-pub struct VocabArgs {
-    #[command(flatten)]
-    input: CorpusArgs,
-    /// Output vocabulary file.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    output: PathBuf,
-    /// Discard words that occur fewer times than this.
-    #[arg(long, default_value_t = VocabOptions::default().min_count)]
-    min_count: u64,
-    /// Keep only the N most frequent words.
-    #[arg(long, value_name = "N")]
-    max_vocab: Option<usize>,
-    /// Memory for the counting tables in MiB; past it, rare words are pruned as word2vec does.
-    #[arg(long, default_value_t = VocabOptions::default().memory_budget >> 20, value_name = "MIB")]
-    vocab_memory: usize,
 }
 
 #[derive(Args)]
@@ -292,58 +278,6 @@ impl GloveArgs {
     fn checkpoints(&self) -> Checkpoints {
         interval(self.checkpoint_secs).map_or(Checkpoints::Off, Checkpoints::Every)
     }
-}
-
-pub fn vocab(a: VocabArgs) -> anyhow::Result<()> {
-    // A model folder's vocab.txt is the row order of its matrices: replacing it breaks the model.
-    run::folder::refuse_own_file(&a.output)?;
-    let options = VocabOptions {
-        min_count: a.min_count,
-        max_vocab: a.max_vocab,
-        memory_budget: a.vocab_memory.saturating_mul(1 << 20),
-    };
-    let input = Input {
-        vocab_options: options,
-        ..a.input.input(VocabOptions::default(), &None)?
-    };
-    let observer = run::observer(a.input.quiet);
-    let (vocab, stats) = input.count_vocab(a.input.threads(), observer)?;
-    vocab.save(&a.output)?;
-    let mb = stats.read.bytes as f64 / 1e6;
-    let summary = format!(
-        "tokens {}  types {}  kept {} (min-count {})  {:.2} s  {:.1} MB/s",
-        stats.read.tokens,
-        stats.types,
-        stats.kept,
-        a.min_count,
-        stats.seconds,
-        mb / stats.seconds.max(1e-9)
-    );
-    // With `-o -` stdout holds the vocabulary itself.
-    match wembed::atomic::is_stdout(&a.output) {
-        true => eprintln!("wembed: {summary}"),
-        false => println!("{summary}"),
-    }
-    if stats.read.invalid_utf8 > 0 {
-        eprintln!(
-            "wembed: note: {} invalid UTF-8 sequences replaced by U+FFFD",
-            stats.read.invalid_utf8
-        );
-    }
-    if stats.read.cut_lines > 0 {
-        eprintln!(
-            "wembed: note: {} long lines cut into sentences of at most {} tokens",
-            stats.read.cut_lines,
-            wembed::corpus::MAX_SENTENCE_TOKENS
-        );
-    }
-    if stats.prunes > 0 {
-        eprintln!(
-            "wembed: note: counting tables outgrew --vocab-memory and were pruned {} times; counts up to {} may be low",
-            stats.prunes, stats.pruned_below
-        );
-    }
-    Ok(())
 }
 
 pub fn word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::Result<()> {

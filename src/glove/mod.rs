@@ -209,6 +209,9 @@ pub fn train(
     result
 }
 
+/// Writes a checkpoint; the first one turns the partial files into a resumable state.
+type Save<'a> = dyn Fn(&GloveState) -> Result<()> + Sync + 'a;
+
 #[allow(clippy::too_many_arguments)]
 fn train_inner(
     corpus: &Corpus,
@@ -232,69 +235,71 @@ fn train_inner(
         Ok(())
     };
     if let Some(st) = &ck.resume {
-        if st.config != *config || st.vocab_words != vocab.len() {
-            return Err(Error::Invalid(
-                "the checkpoint was made with other settings or another vocabulary".into(),
-            ));
-        }
-        let consistent = st.iter_done <= config.iter
-            && st.costs.len() == st.iter_done
-            && st.positions.len() == st.partial_costs.len()
-            && st.positions.len() <= config.threads
-            && st.positions.iter().all(|&p| p <= st.records)
-            && st.partial_costs.iter().all(|c| c.is_finite());
-        if !consistent {
-            return Err(Error::Invalid(format!(
-                "corrupt checkpoint: {} of {} iterations done, {} costs, positions {:?} of {} records",
-                st.iter_done,
-                config.iter,
-                st.costs.len(),
-                st.positions,
-                st.records
-            )));
-        }
-        remove_stale_temp_dirs(dir, TMP_KIND);
-        let t = Instant::now();
-        reset_peak();
-        let shuf = partial_path(&dir.join("records.bin"));
-        let ck = IterCheckpoint {
-            base: st.clone(),
-            resume: true,
-            every: ck.every,
-            save: &save,
-        };
-        let cost = train_mapped(
-            &shuf,
-            st.records,
-            vocab.len(),
-            config,
-            dir,
-            progress,
-            Some(ck),
-        )?;
-        finish_partials(dir)?;
-        return Ok(GloveStats {
-            records: st.records,
-            spilled_runs: st.spilled_runs,
-            cost,
-            stages: vec![Stage {
-                name: "train (resumed)".into(),
-                seconds: t.elapsed().as_secs_f64(),
-                peak_rss_mib: peak_rss_mib(),
-            }],
-        });
+        return resume_training(st, vocab, config, dir, progress, ck, &save);
     }
     let tmp = TempDir::new(dir, TMP_KIND)?;
-    let mut stages = Vec::new();
-    let mut stage = |name: &str, start: Instant| {
-        stages.push(Stage {
+    let mut stages = Stages::default();
+    let (shuf, records, spilled_runs) =
+        count_and_shuffle(corpus, vocab, config, tmp.path(), progress, &mut stages)?;
+    let t = Instant::now();
+    if records == 0 {
+        return Err(Error::Invalid(
+            "no co-occurrences: every sentence has fewer than two known words".into(),
+        ));
+    }
+    let cost = match ck.enabled {
+        true => {
+            let base = GloveState {
+                config: config.clone(),
+                vocab_words: vocab.len(),
+                records,
+                spilled_runs,
+                iter_done: 0,
+                costs: Vec::new(),
+                positions: Vec::new(),
+                partial_costs: Vec::new(),
+                snapshot: None,
+                meta: ck.meta.clone(),
+            };
+            train_checkpointed(&shuf, base, config, dir, progress, ck.every, &save)?
+        }
+        false => train_mapped(&shuf, records, vocab.len(), config, dir, progress, None)?,
+    };
+    stages.push("train", t);
+    drop(tmp);
+    Ok(GloveStats {
+        records,
+        spilled_runs,
+        cost,
+        stages: stages.0,
+    })
+}
+
+/// Each stage's time and peak memory, the mark reset between stages.
+#[derive(Default)]
+struct Stages(Vec<Stage>);
+
+impl Stages {
+    fn push(&mut self, name: &str, start: Instant) {
+        self.0.push(Stage {
             name: name.into(),
             seconds: start.elapsed().as_secs_f64(),
             peak_rss_mib: peak_rss_mib(),
         });
         reset_peak();
-    };
+    }
+}
 
+/// Counts co-occurrences and shuffles them into `tmp`: the shuffled file, its records, and the
+/// sorted runs counting spilled.
+fn count_and_shuffle(
+    corpus: &Corpus,
+    vocab: &Vocab,
+    config: &GloveConfig,
+    tmp: &Path,
+    progress: &Progresses,
+    stages: &mut Stages,
+) -> Result<(std::path::PathBuf, u64, usize)> {
     reset_peak();
     let t = Instant::now();
     let cooc = cooccur::count(
@@ -303,77 +308,118 @@ fn train_inner(
         config.window,
         config.memory,
         config.threads,
-        tmp.path(),
+        tmp,
         progress.count,
     )?;
     progress.count.finish();
     let spilled_runs = cooc.spilled_runs;
-    stage("count", t);
-
+    stages.push("count", t);
     let t = Instant::now();
-    let shuf = tmp.path().join("shuffled.bin");
+    let shuf = tmp.join("shuffled.bin");
     let records = shuffle::shuffle(
         cooc,
         (config.x_max, config.alpha),
         config.memory,
-        tmp.path(),
+        tmp,
         config.seed,
         &shuf,
     )?;
-    stage("merge+shuffle", t);
+    stages.push("merge+shuffle", t);
     (progress.note)(&format!(
         "{records} co-occurrence records ({spilled_runs} runs spilled to disk)"
     ));
+    Ok((shuf, records, spilled_runs))
+}
 
-    let t = Instant::now();
-    if records == 0 {
+/// Trains a fresh checkpointed run: the records leave the temporary folder (which Ctrl-C
+/// removes) for a stable name first.
+fn train_checkpointed(
+    shuf: &Path,
+    base: GloveState,
+    config: &GloveConfig,
+    dir: &Path,
+    progress: &Progresses,
+    every: Option<std::time::Duration>,
+    save: &Save,
+) -> Result<Vec<f64>> {
+    let kept = TempPath::partial(&dir.join("records.bin"));
+    std::fs::rename(shuf, kept.path()).map_err(|e| Error::io(kept.path(), e))?;
+    let (records, v) = (base.records, base.vocab_words);
+    let ck = IterCheckpoint {
+        base,
+        resume: false,
+        every,
+        save,
+    };
+    let cost = train_mapped(kept.path(), records, v, config, dir, progress, Some(ck))?;
+    finish_partials(dir)?;
+    Ok(cost)
+}
+
+/// Refuses a checkpoint of other settings, or one whose fields cannot hold.
+fn check_state(st: &GloveState, config: &GloveConfig, vocab: &Vocab) -> Result<()> {
+    if st.config != *config || st.vocab_words != vocab.len() {
         return Err(Error::Invalid(
-            "no co-occurrences: every sentence has fewer than two known words".into(),
+            "the checkpoint was made with other settings or another vocabulary".into(),
         ));
     }
-    let cost = if ck.enabled {
-        // The records leave the temporary folder (which Ctrl-C removes) for a stable name.
-        let kept = TempPath::partial(&dir.join("records.bin"));
-        std::fs::rename(&shuf, kept.path()).map_err(|e| Error::io(kept.path(), e))?;
-        let base = GloveState {
-            config: config.clone(),
-            vocab_words: vocab.len(),
-            records,
-            spilled_runs,
-            iter_done: 0,
-            costs: Vec::new(),
-            positions: Vec::new(),
-            partial_costs: Vec::new(),
-            snapshot: None,
-            meta: ck.meta.clone(),
-        };
-        let ck = IterCheckpoint {
-            base,
-            resume: false,
-            every: ck.every,
-            save: &save,
-        };
-        let cost = train_mapped(
-            kept.path(),
-            records,
-            vocab.len(),
-            config,
-            dir,
-            progress,
-            Some(ck),
-        )?;
-        finish_partials(dir)?;
-        cost
-    } else {
-        train_mapped(&shuf, records, vocab.len(), config, dir, progress, None)?
+    let consistent = st.iter_done <= config.iter
+        && st.costs.len() == st.iter_done
+        && st.positions.len() == st.partial_costs.len()
+        && st.positions.len() <= config.threads
+        && st.positions.iter().all(|&p| p <= st.records)
+        && st.partial_costs.iter().all(|c| c.is_finite());
+    if !consistent {
+        return Err(Error::Invalid(format!(
+            "corrupt checkpoint: {} of {} iterations done, {} costs, positions {:?} of {} records",
+            st.iter_done,
+            config.iter,
+            st.costs.len(),
+            st.positions,
+            st.records
+        )));
+    }
+    Ok(())
+}
+
+/// Continues training from a checkpoint's records and matrices.
+fn resume_training(
+    st: &GloveState,
+    vocab: &Vocab,
+    config: &GloveConfig,
+    dir: &Path,
+    progress: &Progresses,
+    ck: &GloveCheckpointing,
+    save: &Save,
+) -> Result<GloveStats> {
+    check_state(st, config, vocab)?;
+    remove_stale_temp_dirs(dir, TMP_KIND);
+    let t = Instant::now();
+    reset_peak();
+    let shuf = partial_path(&dir.join("records.bin"));
+    let ck = IterCheckpoint {
+        base: st.clone(),
+        resume: true,
+        every: ck.every,
+        save,
     };
-    stage("train", t);
-    drop(tmp);
+    let cost = train_mapped(
+        &shuf,
+        st.records,
+        vocab.len(),
+        config,
+        dir,
+        progress,
+        Some(ck),
+    )?;
+    finish_partials(dir)?;
+    let mut stages = Stages::default();
+    stages.push("train (resumed)", t);
     Ok(GloveStats {
-        records,
-        spilled_runs,
+        records: st.records,
+        spilled_runs: st.spilled_runs,
         cost,
-        stages,
+        stages: stages.0,
     })
 }
 
@@ -428,28 +474,13 @@ fn train_mapped(
     train_records(recs, v, config, dir, progress, ck)
 }
 
-fn init_matrices(m: &mut [&mut MatrixFile], config: &GloveConfig) {
-    // As the Stanford tool: everything uniform in ±0.5/dim, AdaGrad sums start at 1.
-    let mut r = rng(config.seed ^ 0x6107e);
-    let half = 0.5 / config.dim as f32;
-    for (k, mat) in m.iter_mut().enumerate() {
-        if k < 3 {
-            for x in mat.data_mut() {
-                *x = r.random_range(-half..half);
-            }
-        } else {
-            mat.data_mut().fill(1.0);
-        }
-    }
-}
-
 /// Checkpointing inside training: the state to extend, whether it is a resumption, and where
 /// each new state goes.
 struct IterCheckpoint<'a> {
     base: GloveState,
     resume: bool,
     every: Option<std::time::Duration>,
-    save: &'a (dyn Fn(&GloveState) -> Result<()> + Sync),
+    save: &'a Save<'a>,
 }
 
 fn train_records(
@@ -460,31 +491,8 @@ fn train_records(
     progress: &Progresses,
     ck: Option<IterCheckpoint>,
 ) -> Result<Vec<f64>> {
-    let dim = config.dim;
-    let shapes = [(v, dim), (v, dim), (v, 2), (v, dim), (v, dim), (v, 2)];
-    let mut mats = Vec::with_capacity(6);
-    for (name, &(rows, cols)) in PARTIALS[1..].iter().zip(&shapes) {
-        let path = dir.join(name);
-        mats.push(match &ck {
-            Some(c) if c.resume => {
-                if let Some(generation) = c.base.snapshot {
-                    checkpoint::restore_snapshot(&path, generation)?;
-                }
-                MatrixFile::open_partial(&path, rows, cols)?
-            }
-            Some(_) => MatrixFile::create_partial(&path, rows, cols)?,
-            None => MatrixFile::create(&path, rows, cols)?,
-        });
-    }
+    let mut files = GloveFiles::open(v, config, dir, ck.as_ref())?;
     let resume = ck.as_ref().is_some_and(|c| c.resume);
-    if !resume {
-        let mut refs: Vec<&mut MatrixFile> = mats.iter_mut().collect();
-        init_matrices(&mut refs, config);
-    }
-    let [mut w, mut wt, mut b, mut gw, mut gwt, mut gb]: [MatrixFile; 6] = match mats.try_into() {
-        Ok(a) => a,
-        Err(_) => unreachable!("six shapes, six matrices"),
-    };
     let (first, mut costs) = match &ck {
         Some(c) => (c.base.iter_done, c.base.costs.clone()),
         None => (0, Vec::with_capacity(config.iter)),
@@ -516,99 +524,33 @@ fn train_records(
         Ok(())
     };
     if let (Some(c), false) = (&ck, resume) {
-        snap(
-            c.base.clone(),
-            &Mats::new([&mut w, &mut wt, &mut b, &mut gw, &mut gwt, &mut gb]),
-        )?;
+        snap(c.base.clone(), &files.shared())?;
     }
-    let threads = config.threads.max(1);
     let bar = (progress.train)(recs.len() as u64 * config.iter as u64);
     bar.inc(recs.len() as u64 * first as u64, 0);
-    let per = recs.len().div_ceil(threads);
-    let parts = recs.len().div_ceil(per.max(1));
     for it in first..config.iter {
-        // Each thread publishes (records done of its share, cost so far) after every block.
-        let resumed = ck
-            .as_ref()
-            .filter(|c| c.resume && it == first && c.base.positions.len() == parts);
-        let marks: Vec<std::sync::Mutex<(u64, f64)>> = (0..parts)
-            .map(|t| {
-                std::sync::Mutex::new(resumed.map_or((0, 0.0), |c| {
-                    (
-                        c.base.positions[t],
-                        c.base.partial_costs.get(t).copied().unwrap_or(0.0),
-                    )
-                }))
-            })
-            .collect();
-        if let Some(c) = resumed {
-            bar.inc(c.base.positions.iter().sum(), 0);
-        }
-        let m = Mats::new([&mut w, &mut wt, &mut b, &mut gw, &mut gwt, &mut gb]);
-        // A checkpoint stops every thread at its next block boundary, so that the copies of the
-        // matrices and each thread's (records done, cost) belong to one moment.
-        let gate: checkpoint::Gate<(u64, f64)> = checkpoint::Gate::new(parts);
-        let snapshot = || -> Result<()> {
-            let Some(c) = &ck else { return Ok(()) };
-            gate.pause(|states| {
-                snap(
-                    GloveState {
-                        iter_done: it,
-                        costs: costs.clone(),
-                        positions: states.iter().map(|s| s.0).collect(),
-                        partial_costs: states.iter().map(|s| s.1).collect(),
-                        ..c.base.clone()
-                    },
-                    &m,
-                )
-            })
+        let m = files.shared();
+        let pass = Pass {
+            recs,
+            it,
+            resumed: ck.as_ref().filter(|c| c.resume && it == first),
+            config,
+            bar: &bar,
         };
-        let every = ck.as_ref().and_then(|c| c.every);
-        let iteration = format!("iter {}/{}", it + 1, config.iter);
-        bar.set_message(iteration.clone());
-        // The bar shows the iteration's running cost per record, from every thread's mark.
-        let running = || {
-            let (mut n, mut sum) = (0u64, 0f64);
-            for mark in &marks {
-                let (d, c) = *mark.lock().expect("position lock");
-                (n, sum) = (n + d, sum + c);
-            }
-            bar.set_message(format!("{iteration} cost {:.6}", sum / n.max(1) as f64));
+        let snapshot = |positions: Vec<u64>, partial_costs: Vec<f64>| match &ck {
+            Some(c) => snap(
+                GloveState {
+                    iter_done: it,
+                    costs: costs.clone(),
+                    positions,
+                    partial_costs,
+                    ..c.base.clone()
+                },
+                &m,
+            ),
+            None => Ok(()),
         };
-        let (cost, saved): (f64, Result<()>) = checkpoint::periodically(every, snapshot, || {
-            std::thread::scope(|s| {
-                let hs: Vec<_> = recs
-                    .chunks(per)
-                    .enumerate()
-                    .map(|(t, part)| {
-                        let (m, bar, mark, running) = (&m, &bar, &marks[t], &running);
-                        let gate = &gate;
-                        s.spawn(move || {
-                            let (start, mut cost) = *mark.lock().expect("position lock");
-                            let mut member = checkpoint::Member::new(gate, t, (start, cost));
-                            let mut done = start as usize;
-                            let (mut u1, mut u2) = (vec![0f32; dim], vec![0f32; dim]);
-                            for block in part[done.min(part.len())..].chunks(1 << 16) {
-                                cost += update(block, m, config, &mut u1, &mut u2);
-                                done += block.len();
-                                *mark.lock().expect("position lock") = (done as u64, cost);
-                                bar.inc(block.len() as u64, 0);
-                                if t == 0 {
-                                    running();
-                                }
-                                member.stop_point((done as u64, cost));
-                            }
-                            cost
-                        })
-                    })
-                    .collect();
-                hs.into_iter()
-                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                    .sum()
-            })
-        });
-        saved?;
-        let cost = cost / recs.len() as f64;
+        let cost = pass.run(&m, ck.as_ref().and_then(|c| c.every), &snapshot)?;
         bar.set_message(format!("iter {}/{} cost {cost:.6}", it + 1, config.iter));
         (progress.note)(&format!("iter {:>3}  cost {cost:.6}", it + 1));
         costs.push(cost);
@@ -625,10 +567,196 @@ fn train_records(
         }
     }
     bar.finish();
-    for m in [w, wt, b, gw, gwt, gb] {
-        m.finish()?;
-    }
+    files.finish()?;
     Ok(costs)
+}
+
+/// One iteration over the records, on `config.threads` threads, each over its share.
+struct Pass<'a> {
+    recs: &'a [Record],
+    it: usize,
+    /// The checkpoint this iteration continues, if it was interrupted.
+    resumed: Option<&'a IterCheckpoint<'a>>,
+    config: &'a GloveConfig,
+    bar: &'a Progress,
+}
+
+/// Takes a mid-iteration checkpoint from each thread's (records done, cost).
+type Snapshot<'a> = dyn Fn(Vec<u64>, Vec<f64>) -> Result<()> + Sync + 'a;
+
+impl Pass<'_> {
+    /// Trains the iteration and returns its mean cost per record; checkpoints every `every`.
+    fn run(
+        &self,
+        m: &Mats,
+        every: Option<std::time::Duration>,
+        snapshot: &Snapshot,
+    ) -> Result<f64> {
+        let (recs, config) = (self.recs, self.config);
+        let per = recs.len().div_ceil(config.threads.max(1));
+        let parts = recs.len().div_ceil(per.max(1));
+        let resumed = self.resumed.filter(|c| c.base.positions.len() == parts);
+        // Each thread publishes (records done of its share, cost so far) after every block.
+        let marks: Vec<std::sync::Mutex<(u64, f64)>> = (0..parts)
+            .map(|t| {
+                std::sync::Mutex::new(resumed.map_or((0, 0.0), |c| {
+                    let cost = c.base.partial_costs.get(t).copied().unwrap_or(0.0);
+                    (c.base.positions[t], cost)
+                }))
+            })
+            .collect();
+        if let Some(c) = resumed {
+            self.bar.inc(c.base.positions.iter().sum(), 0);
+        }
+        // A checkpoint stops every thread at its next block boundary, so that the copies of the
+        // matrices and each thread's (records done, cost) belong to one moment.
+        let gate: checkpoint::Gate<(u64, f64)> = checkpoint::Gate::new(parts);
+        let save = || -> Result<()> {
+            gate.pause(|states| {
+                snapshot(
+                    states.iter().map(|s| s.0).collect(),
+                    states.iter().map(|s| s.1).collect(),
+                )
+            })
+        };
+        let iteration = format!("iter {}/{}", self.it + 1, config.iter);
+        self.bar.set_message(iteration.clone());
+        // The bar shows the iteration's running cost per record, from every thread's mark.
+        let running = || {
+            let (mut n, mut sum) = (0u64, 0f64);
+            for mark in &marks {
+                let (d, c) = *mark.lock().expect("position lock");
+                (n, sum) = (n + d, sum + c);
+            }
+            self.bar
+                .set_message(format!("{iteration} cost {:.6}", sum / n.max(1) as f64));
+        };
+        let (cost, saved): (f64, Result<()>) = checkpoint::periodically(every, save, || {
+            std::thread::scope(|s| {
+                let hs: Vec<_> = recs
+                    .chunks(per)
+                    .enumerate()
+                    .map(|(t, part)| {
+                        let (mark, running, gate) = (&marks[t], &running, &gate);
+                        s.spawn(move || self.share(t, part, m, mark, gate, running))
+                    })
+                    .collect();
+                hs.into_iter()
+                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .sum()
+            })
+        });
+        saved?;
+        Ok(cost / recs.len() as f64)
+    }
+
+    /// Thread `t`'s share of the records, from where its mark says it stands.
+    fn share(
+        &self,
+        t: usize,
+        part: &[Record],
+        m: &Mats,
+        mark: &std::sync::Mutex<(u64, f64)>,
+        gate: &checkpoint::Gate<(u64, f64)>,
+        running: &(dyn Fn() + Sync),
+    ) -> f64 {
+        let dim = self.config.dim;
+        let (start, mut cost) = *mark.lock().expect("position lock");
+        let mut member = checkpoint::Member::new(gate, t, (start, cost));
+        let mut done = start as usize;
+        let (mut u1, mut u2) = (vec![0f32; dim], vec![0f32; dim]);
+        for block in part[done.min(part.len())..].chunks(1 << 16) {
+            cost += update(block, m, self.config, &mut u1, &mut u2);
+            done += block.len();
+            *mark.lock().expect("position lock") = (done as u64, cost);
+            self.bar.inc(block.len() as u64, 0);
+            if t == 0 {
+                running();
+            }
+            member.stop_point((done as u64, cost));
+        }
+        cost
+    }
+}
+
+/// W, W~, the biases and their AdaGrad sums: the files of `PARTIALS[1..]`, in that order.
+struct GloveFiles {
+    w: MatrixFile,
+    wt: MatrixFile,
+    b: MatrixFile,
+    gw: MatrixFile,
+    gwt: MatrixFile,
+    gb: MatrixFile,
+}
+
+impl GloveFiles {
+    /// Created (under partial names when checkpointed) and initialised, or reopened from a
+    /// checkpoint's snapshot.
+    fn open(
+        v: usize,
+        config: &GloveConfig,
+        dir: &Path,
+        ck: Option<&IterCheckpoint>,
+    ) -> Result<Self> {
+        let open = |name: &str, cols: usize| -> Result<MatrixFile> {
+            let path = dir.join(name);
+            match ck {
+                Some(c) if c.resume => {
+                    if let Some(generation) = c.base.snapshot {
+                        checkpoint::restore_snapshot(&path, generation)?;
+                    }
+                    MatrixFile::open_partial(&path, v, cols)
+                }
+                Some(_) => MatrixFile::create_partial(&path, v, cols),
+                None => MatrixFile::create(&path, v, cols),
+            }
+        };
+        let dim = config.dim;
+        let mut files = GloveFiles {
+            w: open(PARTIALS[1], dim)?,
+            wt: open(PARTIALS[2], dim)?,
+            b: open(PARTIALS[3], 2)?,
+            gw: open(PARTIALS[4], dim)?,
+            gwt: open(PARTIALS[5], dim)?,
+            gb: open(PARTIALS[6], 2)?,
+        };
+        if !ck.is_some_and(|c| c.resume) {
+            files.init(config);
+        }
+        Ok(files)
+    }
+
+    /// As the Stanford tool: weights and biases uniform in ±0.5/dim, AdaGrad sums 1.
+    fn init(&mut self, config: &GloveConfig) {
+        let mut r = rng(config.seed ^ 0x6107e);
+        let half = 0.5 / config.dim as f32;
+        for mat in [&mut self.w, &mut self.wt, &mut self.b] {
+            for x in mat.data_mut() {
+                *x = r.random_range(-half..half);
+            }
+        }
+        for mat in [&mut self.gw, &mut self.gwt, &mut self.gb] {
+            mat.data_mut().fill(1.0);
+        }
+    }
+
+    fn shared(&mut self) -> Mats<'_> {
+        Mats {
+            w: self.w.shared(),
+            wt: self.wt.shared(),
+            b: self.b.shared(),
+            gw: self.gw.shared(),
+            gwt: self.gwt.shared(),
+            gb: self.gb.shared(),
+        }
+    }
+
+    fn finish(self) -> Result<()> {
+        for m in [self.w, self.wt, self.b, self.gw, self.gwt, self.gb] {
+            m.finish()?;
+        }
+        Ok(())
+    }
 }
 
 /// How many records ahead `update` prefetches rows: enough to cover a memory latency with the
@@ -648,18 +776,6 @@ struct Mats<'a> {
 }
 
 impl<'a> Mats<'a> {
-    /// W, W~, biases and their AdaGrad sums, in the order of `PARTIALS[1..]`.
-    fn new([w, wt, b, gw, gwt, gb]: [&'a mut MatrixFile; 6]) -> Self {
-        Mats {
-            w: w.shared(),
-            wt: wt.shared(),
-            b: b.shared(),
-            gw: gw.shared(),
-            gwt: gwt.shared(),
-            gb: gb.shared(),
-        }
-    }
-
     fn all(&self) -> [&SharedMatrix<'a>; 6] {
         [&self.w, &self.wt, &self.b, &self.gw, &self.gwt, &self.gb]
     }

@@ -512,6 +512,71 @@ pub fn train(
             data.train.len()
         )));
     }
+    o.validate()?;
+    if let Some(r) = &resume {
+        check_state(&r.state, o)?;
+    }
+    let (opts, all) = optimizers(lm, o)?;
+    let mut run = Loop {
+        lm,
+        data,
+        o,
+        sink,
+        opts,
+        all,
+        data_rng: rng(o.seed ^ 0x5eed_da7a),
+        metrics: Vec::new(),
+        loss: (0.0, 0),
+        train_time: 0.0,
+        start: Instant::now(),
+        elapsed_before: 0.0,
+    };
+    let first = match &resume {
+        Some(r) => run.restore(r)?,
+        None => {
+            run.record(0)?;
+            run.save(0)?;
+            0
+        }
+    };
+    if let Some(p) = run.sink.progress {
+        p.inc(first as u64, 0);
+    }
+    let mut last_save = Instant::now();
+    for step in first..o.steps {
+        run.step(step)?;
+        let done = step + 1;
+        let evaluate = done == o.steps || (o.eval_every > 0 && done % o.eval_every == 0);
+        if evaluate {
+            run.record(done)?;
+        }
+        let due = o.checkpoint_secs > 0 && last_save.elapsed().as_secs() >= o.checkpoint_secs;
+        if evaluate || due {
+            run.save(done)?;
+            last_save = Instant::now();
+        }
+    }
+    Ok(run.metrics)
+}
+
+/// Refuses a training state that cannot belong to a run of these options.
+fn check_state(st: &TrainState, o: &TrainOptions) -> Result<()> {
+    if st.step > o.steps || st.optimizer_steps.iter().any(|&n| n > st.step) {
+        return Err(Error::Invalid(format!(
+            "the training state claims step {} (optimizer steps {:?}) of a {}-step run: corrupt checkpoint",
+            st.step, st.optimizer_steps, o.steps
+        )));
+    }
+    Ok(())
+}
+
+/// The optimiser groups' names in a checkpoint.
+const GROUPS: [&str; 3] = ["opt.embed", "opt.decay", "opt.plain"];
+
+/// One optimiser per group (the token embedding, the decayed weight matrices, the rest), and
+/// every variable: weight decay applies to the weight matrices only, and a group that is not
+/// stepped is frozen.
+fn optimizers(lm: &Lm, o: &TrainOptions) -> Result<([AdamW; 3], Vec<Var>)> {
     let (mut embed, mut decay, mut plain) = (Vec::new(), Vec::new(), Vec::new());
     let named = sorted_vars(&lm.varmap);
     for (name, var) in &named {
@@ -524,127 +589,63 @@ pub fn train(
             plain.push(entry);
         }
     }
-    // One optimiser per group: weight decay applies to the weight matrices only, and a group that
-    // is not stepped is frozen.
-    let mut opts = [
+    let opts = [
         AdamW::new(embed, o.lr, 0.0)?,
         AdamW::new(decay, o.lr, o.weight_decay)?,
         AdamW::new(plain, o.lr, 0.0)?,
     ];
-    const GROUPS: [&str; 3] = ["opt.embed", "opt.decay", "opt.plain"];
-    let all: Vec<Var> = named.into_iter().map(|(_, v)| v).collect();
+    Ok((opts, named.into_iter().map(|(_, v)| v).collect()))
+}
 
-    o.validate()?;
-    if let Some(r) = &resume {
-        let st = &r.state;
-        if st.step > o.steps || st.optimizer_steps.iter().any(|&n| n > st.step) {
-            return Err(Error::Invalid(format!(
-                "the training state claims step {} (optimizer steps {:?}) of a {}-step run: corrupt checkpoint",
-                st.step, st.optimizer_steps, o.steps
-            )));
-        }
-    }
-    let mut data_rng = rng(o.seed ^ 0x5eed_da7a);
-    let max_start = data.train.len() - t - 1;
-    let mut metrics: Vec<Metric> = Vec::new();
-    let (mut loss_sum, mut loss_n, mut train_time, mut first) = (0f64, 0usize, 0f64, 0usize);
-    if let Some(r) = &resume {
-        for (opt, (group, &steps)) in opts
+/// The training loop's state between steps.
+struct Loop<'a, 's> {
+    lm: &'a Lm,
+    data: &'a LmData,
+    o: &'a TrainOptions,
+    sink: Sink<'s>,
+    opts: [AdamW; 3],
+    all: Vec<Var>,
+    data_rng: FastRng,
+    metrics: Vec<Metric>,
+    /// Training loss summed since the last evaluation, and the steps summed.
+    loss: (f64, usize),
+    train_time: f64,
+    start: Instant,
+    /// Seconds the run had taken before a resume.
+    elapsed_before: f64,
+}
+
+impl Loop<'_, '_> {
+    /// Takes a checkpoint's optimizer state, data order and metrics; returns its step.
+    fn restore(&mut self, r: &Resume) -> Result<usize> {
+        for (opt, (group, &steps)) in self
+            .opts
             .iter_mut()
             .zip(GROUPS.iter().zip(&r.state.optimizer_steps))
         {
             opt.load_state(group, steps, &r.tensors)?;
         }
         // The same batches as an uninterrupted run: replay the draws of the steps already taken.
-        for _ in 0..r.state.step * o.batch {
-            data_rng.next_u64();
+        for _ in 0..r.state.step * self.o.batch {
+            self.data_rng.next_u64();
         }
-        metrics = r.state.metrics.iter().map(Metric::from).collect();
-        (loss_sum, loss_n, train_time, first) = (
-            r.state.loss_sum,
-            r.state.loss_n,
-            r.state.train_time,
-            r.state.step,
-        );
+        self.metrics = r.state.metrics.iter().map(Metric::from).collect();
+        self.loss = (r.state.loss_sum, r.state.loss_n);
+        self.train_time = r.state.train_time;
+        self.elapsed_before = self.metrics.last().map_or(0.0, |m| m.seconds);
+        Ok(r.state.step)
     }
-    let start = Instant::now();
-    let elapsed_before = metrics.last().map_or(0.0, |m| m.seconds);
-    let mut last_save = Instant::now();
-    let save = |step: usize,
-                opts: &[AdamW; 3],
-                metrics: &[Metric],
-                (loss_sum, loss_n, train_time): (f64, usize, f64)|
-     -> Result<()> {
-        let Some(dir) = &sink.dir else {
-            return Ok(());
-        };
-        let mut extra = sink.extra.clone();
-        extra["step"] = step.into();
-        extra["options"] = serde_json::to_value(o).expect("options serialise");
-        let state = TrainState {
-            step,
-            optimizer_steps: [opts[0].step, opts[1].step, opts[2].step],
-            train_time,
-            metrics: metrics.iter().map(MetricRecord::from).collect(),
-            loss_sum,
-            loss_n,
-        };
-        let moments = opts
-            .iter()
-            .zip(GROUPS)
-            .flat_map(|(opt, g)| opt.state(g))
-            .collect();
-        lm.save_checkpoint(
-            dir,
-            extra,
-            moments,
-            serde_json::to_value(&state).expect("state serialises"),
-        )?;
-        write_metrics(&dir.join(METRICS_FILE), metrics)
-    };
-    let on_metric = sink.on_metric;
-    let sink_progress = sink.progress;
-    if let Some(p) = sink_progress {
-        p.inc(first as u64, 0);
-    }
-    let mut record = |step: usize,
-                      (loss_sum, loss_n): (&mut f64, &mut usize),
-                      train_time: f64,
-                      metrics: &mut Vec<Metric>|
-     -> Result<()> {
-        let valid_loss = lm.evaluate(&data.valid, o.batch, o.valid_tokens)?;
-        let m = Metric {
-            step,
-            train_loss: if *loss_n > 0 {
-                *loss_sum / *loss_n as f64
-            } else {
-                f64::NAN
-            },
-            valid_loss,
-            valid_ppl: valid_loss.exp(),
-            tokens_per_s: if train_time > 0.0 {
-                (step * o.batch * t) as f64 / train_time
-            } else {
-                0.0
-            },
-            seconds: elapsed_before + start.elapsed().as_secs_f64(),
-        };
-        (*loss_sum, *loss_n) = (0.0, 0);
-        on_metric(&m);
-        metrics.push(m);
-        Ok(())
-    };
-    if resume.is_none() {
-        record(0, (&mut loss_sum, &mut loss_n), 0.0, &mut metrics)?;
-        save(0, &opts, &metrics, (loss_sum, loss_n, train_time))?;
-    }
-    for step in first..o.steps {
+
+    /// One optimisation step on a batch of random windows.
+    fn step(&mut self, step: usize) -> Result<()> {
+        let (o, t) = (self.o, self.lm.model.config().context);
         let step_start = Instant::now();
+        let max_start = self.data.train.len() - t - 1;
         let starts: Vec<usize> = (0..o.batch)
-            .map(|_| (data_rng.next_u64() % max_start as u64) as usize)
+            .map(|_| (self.data_rng.next_u64() % max_start as u64) as usize)
             .collect();
-        let (x, y) = batch_tensors(&data.train, &starts, t, &lm.device)?;
-        let loss = lm.model.loss(&x, &y)?;
+        let (x, y) = batch_tensors(&self.data.train, &starts, t, &self.lm.device)?;
+        let loss = self.lm.model.loss(&x, &y)?;
         let loss_value = loss.to_scalar::<f32>()? as f64;
         if !loss_value.is_finite() {
             return Err(Error::Diverged {
@@ -654,37 +655,78 @@ pub fn train(
         }
         let mut grads = loss.backward()?;
         if o.clip > 0.0 {
-            clip_gradients(&mut grads, &all, o.clip)?;
+            clip_gradients(&mut grads, &self.all, o.clip)?;
         }
         let lr = lr_at(step, o);
-        for opt in opts.iter_mut() {
+        for opt in self.opts.iter_mut() {
             opt.lr = lr;
         }
-        let [embed_opt, decay_opt, plain_opt] = &mut opts;
+        let [embed_opt, decay_opt, plain_opt] = &mut self.opts;
         if step >= o.freeze_steps {
             embed_opt.step(&grads)?;
         }
         decay_opt.step(&grads)?;
         plain_opt.step(&grads)?;
-        train_time += step_start.elapsed().as_secs_f64();
-        loss_sum += loss_value;
-        loss_n += 1;
-        if let Some(p) = sink_progress {
+        self.train_time += step_start.elapsed().as_secs_f64();
+        self.loss = (self.loss.0 + loss_value, self.loss.1 + 1);
+        if let Some(p) = self.sink.progress {
             p.inc(1, 0);
-            p.set_message(format!("loss {:.4}", loss_sum / loss_n as f64));
+            p.set_message(format!("loss {:.4}", self.loss.0 / self.loss.1 as f64));
         }
-        let done = step + 1;
-        let evaluate = done == o.steps || (o.eval_every > 0 && done % o.eval_every == 0);
-        if evaluate {
-            record(done, (&mut loss_sum, &mut loss_n), train_time, &mut metrics)?;
-        }
-        let due = o.checkpoint_secs > 0 && last_save.elapsed().as_secs() >= o.checkpoint_secs;
-        if evaluate || due {
-            save(done, &opts, &metrics, (loss_sum, loss_n, train_time))?;
-            last_save = Instant::now();
-        }
+        Ok(())
     }
-    Ok(metrics)
+
+    /// Evaluates on the validation split and adds the row to the metrics.
+    fn record(&mut self, step: usize) -> Result<()> {
+        let (o, t) = (self.o, self.lm.model.config().context);
+        let valid_loss = self
+            .lm
+            .evaluate(&self.data.valid, o.batch, o.valid_tokens)?;
+        let (sum, n) = self.loss;
+        let m = Metric {
+            step,
+            train_loss: if n > 0 { sum / n as f64 } else { f64::NAN },
+            valid_loss,
+            valid_ppl: valid_loss.exp(),
+            tokens_per_s: if self.train_time > 0.0 {
+                (step * o.batch * t) as f64 / self.train_time
+            } else {
+                0.0
+            },
+            seconds: self.elapsed_before + self.start.elapsed().as_secs_f64(),
+        };
+        self.loss = (0.0, 0);
+        (self.sink.on_metric)(&m);
+        self.metrics.push(m);
+        Ok(())
+    }
+
+    /// Writes the checkpoint (weights, moments and state in one file) and `metrics.csv`.
+    fn save(&self, step: usize) -> Result<()> {
+        let Some(dir) = &self.sink.dir else {
+            return Ok(());
+        };
+        let mut extra = self.sink.extra.clone();
+        extra["step"] = step.into();
+        extra["options"] = serde_json::to_value(self.o).expect("options serialise");
+        let opts = &self.opts;
+        let state = TrainState {
+            step,
+            optimizer_steps: [opts[0].step, opts[1].step, opts[2].step],
+            train_time: self.train_time,
+            metrics: self.metrics.iter().map(MetricRecord::from).collect(),
+            loss_sum: self.loss.0,
+            loss_n: self.loss.1,
+        };
+        let moments = opts
+            .iter()
+            .zip(GROUPS)
+            .flat_map(|(opt, g)| opt.state(g))
+            .collect();
+        let state = serde_json::to_value(&state).expect("state serialises");
+        self.lm.save_checkpoint(dir, extra, moments, state)?;
+        write_metrics(&dir.join(METRICS_FILE), &self.metrics)
+    }
 }
 
 fn clip_gradients(

@@ -358,3 +358,14 @@ fn remove_dead_temps(target: &Path) {
         eprintln!("wembed: removed {}, left by a killed run", p.display());
     }
 }
+
+/// Makes a write past `ulimit -f` fail with EFBIG, which wembed reports as a one-line error with
+/// nothing half-written left, instead of the default SIGXFSZ that kills the process silently.
+pub fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting SIGXFSZ's disposition to SIG_IGN installs no handler code; it only tells
+    // the kernel to return EFBIG from the write instead of sending the signal.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}

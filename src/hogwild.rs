@@ -1,56 +1,11 @@
-//! Every `unsafe` block of the crate lives here: mapping files into memory, a matrix that many
-//! threads update at once without locks (Hogwild, Recht et al. 2011) and prefetch its rows, and
-//! one allocator setting.
+//! The matrix that many threads update at once without locks (Hogwild, Recht et al. 2011).
 //!
 //! Hogwild deliberately lets threads race on the same rows: updates are sparse, collisions are rare,
 //! and a lost or torn update is noise that SGD absorbs. The cost of that choice is confined to this
 //! type: readers may see a mix of old and new values within a row, and with more than one thread a
 //! run is not bit-reproducible.
 
-use memmap2::{Mmap, MmapMut};
-use std::fs::File;
 use std::marker::PhantomData;
-
-/// Maps a whole file read-write.
-pub fn map_mut(file: &File) -> std::io::Result<MmapMut> {
-    // SAFETY: the mapping is only sound while no other process truncates or rewrites the file. Our
-    // model files live under temporary names while they are written, and the crate never maps the
-    // same file twice; another program modifying it concurrently is outside what we can guard.
-    unsafe { MmapMut::map_mut(file) }
-}
-
-/// Maps a whole file read-only.
-pub fn map(file: &File) -> std::io::Result<Mmap> {
-    // SAFETY: as for `map_mut`; a file changed under us by another process would show changed bytes
-    // (or SIGBUS if truncated), which readers cannot prevent and which every mmap-based tool shares.
-    unsafe { Mmap::map(file) }
-}
-
-/// Tells glibc's malloc to keep freed memory for reuse instead of handing it back to the system
-/// after every large free. The LM allocates and frees its activations (hundreds of MiB) every
-/// step; with the default trim threshold the heap shrinks at each step's end and page-faults back
-/// at the next, which cost more system time than the arithmetic (1,987 → about 4,000 tokens/s).
-/// Only the LM calls this: GloVe and word2vec promise bounded memory, and do want it returned.
-pub fn keep_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes two of glibc's malloc tuning parameters, both valid for any
-    // value given here; it touches no Rust-visible memory and is thread-safe in glibc.
-    unsafe {
-        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-    }
-}
-
-/// Makes a write past `ulimit -f` fail with EFBIG, which wembed reports as a one-line error with
-/// nothing half-written left, instead of the default SIGXFSZ that kills the process silently.
-pub fn ignore_file_size_signal() {
-    #[cfg(unix)]
-    // SAFETY: setting SIGXFSZ's disposition to SIG_IGN installs no handler code; it only tells
-    // the kernel to return EFBIG from the write instead of sending the signal.
-    unsafe {
-        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-    }
-}
 
 /// A row-major `rows × cols` f32 matrix shared by worker threads for lock-free updates.
 pub struct SharedMatrix<'a> {
@@ -69,7 +24,14 @@ unsafe impl Sync for SharedMatrix<'_> {}
 impl<'a> SharedMatrix<'a> {
     /// Borrows `data` exclusively for the matrix's lifetime. Panics if `data.len() != rows * cols`,
     /// a programming error, never an input error.
-    pub fn new(data: &'a mut [f32], cols: usize) -> Self {
+    ///
+    /// # Safety
+    ///
+    /// The matrix hands out `&mut` rows from `&self` to every thread that shares it: the caller
+    /// takes on the Hogwild contract that no other code reads or writes `data` while the matrix
+    /// lives, that no thread holds two `row_mut` of one row at once, and that the only aliasing
+    /// left is workers racing on the same row's floats, which SGD tolerates as noise.
+    pub unsafe fn new(data: &'a mut [f32], cols: usize) -> Self {
         assert!(cols > 0 && data.len() % cols == 0, "matrix shape mismatch");
         SharedMatrix {
             ptr: data.as_mut_ptr(),
@@ -79,10 +41,12 @@ impl<'a> SharedMatrix<'a> {
         }
     }
 
+    /// Rows.
     pub fn rows(&self) -> usize {
         self.rows
     }
 
+    /// Columns.
     pub fn cols(&self) -> usize {
         self.cols
     }

@@ -8,7 +8,7 @@
 
 use crate::atomic::TempPath;
 use crate::error::{Error, Result};
-use crate::hogwild::{self, SharedMatrix};
+use crate::hogwild::SharedMatrix;
 use memmap2::{Mmap, MmapMut};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -46,11 +46,11 @@ compile_error!("the .npy matrices are little-endian f32, mapped without conversi
 
 /// The NPY v1.0 header for a `rows × cols` little-endian f32 C-order matrix.
 pub fn npy_header(rows: usize, cols: usize) -> Vec<u8> {
-    npy_header_typed(rows, cols, NpyDtype::F32)
+    npy_header_typed(rows, cols, Dtype::F32)
 }
 
 /// The NPY v1.0 header for a `rows × cols` little-endian C-order matrix of `dtype`.
-pub fn npy_header_typed(rows: usize, cols: usize, dtype: NpyDtype) -> Vec<u8> {
+pub fn npy_header_typed(rows: usize, cols: usize, dtype: Dtype) -> Vec<u8> {
     let descr = dtype.descr();
     let dict =
         format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
@@ -69,24 +69,30 @@ pub fn npy_header_typed(rows: usize, cols: usize, dtype: NpyDtype) -> Vec<u8> {
 }
 
 /// Element types wembed reads and writes: float32, and float16 for compact exports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NpyDtype {
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Dtype {
+    /// IEEE binary32, what training uses.
     F32,
+    /// IEEE binary16: half the size, about three significant digits.
     F16,
 }
 
-impl NpyDtype {
+impl Dtype {
+    /// Bytes per element.
     pub fn size(self) -> usize {
         match self {
-            NpyDtype::F32 => 4,
-            NpyDtype::F16 => 2,
+            Dtype::F32 => 4,
+            Dtype::F16 => 2,
         }
     }
 
     fn descr(self) -> &'static str {
         match self {
-            NpyDtype::F32 => "<f4",
-            NpyDtype::F16 => "<f2",
+            Dtype::F32 => "<f4",
+            Dtype::F16 => "<f2",
         }
     }
 }
@@ -97,7 +103,7 @@ pub struct NpyLayout {
     pub rows: usize,
     pub cols: usize,
     pub offset: usize,
-    pub dtype: NpyDtype,
+    pub dtype: Dtype,
 }
 
 /// Parses an NPY header (v1, v2 or v3) and checks it describes a 2-D little-endian f32 or f16
@@ -133,9 +139,9 @@ pub fn parse_npy_header(bytes: &[u8], file_len: u64) -> std::result::Result<NpyL
     };
     let descr = field("descr")?;
     let dtype = if descr.starts_with("'<f4'") {
-        NpyDtype::F32
+        Dtype::F32
     } else if descr.starts_with("'<f2'") {
-        NpyDtype::F16
+        Dtype::F16
     } else {
         return Err(format!(
             "dtype {} is not little-endian float32 or float16",
@@ -210,7 +216,7 @@ impl MatrixFile {
     pub fn open_partial(path: &Path, rows: usize, cols: usize) -> Result<MatrixFile> {
         let tmp = TempPath::partial(path);
         let mut m = Self::open_rw(tmp.path())?;
-        if (m.layout.rows, m.layout.cols, m.layout.dtype) != (rows, cols, NpyDtype::F32) {
+        if (m.layout.rows, m.layout.cols, m.layout.dtype) != (rows, cols, Dtype::F32) {
             return Err(Error::bad_file(
                 tmp.path(),
                 format!(
@@ -245,7 +251,7 @@ impl MatrixFile {
             .open(tmp.path())
             .map_err(io)?;
         reserve(&file, len as u64).map_err(io)?;
-        let mut mmap = hogwild::map_mut(&file).map_err(io)?;
+        let mut mmap = map_mut(&file).map_err(io)?;
         mmap[..header.len()].copy_from_slice(&header);
         Ok(MatrixFile {
             mmap,
@@ -254,7 +260,7 @@ impl MatrixFile {
                 rows,
                 cols,
                 offset: header.len(),
-                dtype: NpyDtype::F32,
+                dtype: Dtype::F32,
             },
             tmp: Some(tmp),
             path: path.to_path_buf(),
@@ -269,7 +275,7 @@ impl MatrixFile {
             .write(true)
             .open(path)
             .map_err(io)?;
-        let mmap = hogwild::map_mut(&file).map_err(io)?;
+        let mmap = map_mut(&file).map_err(io)?;
         let layout =
             parse_npy_header(&mmap, mmap.len() as u64).map_err(|m| Error::bad_file(path, m))?;
         Ok(MatrixFile {
@@ -300,7 +306,10 @@ impl MatrixFile {
     /// A lock-free view for worker threads.
     pub fn shared(&mut self) -> SharedMatrix<'_> {
         let cols = self.layout.cols;
-        SharedMatrix::new(self.data_mut(), cols)
+        // SAFETY: the view borrows the mapping mutably for its whole life, so no other code reads
+        // or writes it meanwhile; the trainers that share it among threads are the Hogwild
+        // workers `SharedMatrix::new` describes, and none holds two `row_mut` of one row.
+        unsafe { SharedMatrix::new(self.data_mut(), cols) }
     }
 
     /// Writes dirty pages to disk: a checkpoint.
@@ -328,10 +337,10 @@ pub struct NpyMatrix {
 impl NpyMatrix {
     pub fn open(path: &Path) -> Result<NpyMatrix> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let mmap = hogwild::map(&file).map_err(|e| Error::io(path, e))?;
+        let mmap = map(&file).map_err(|e| Error::io(path, e))?;
         let layout =
             parse_npy_header(&mmap, mmap.len() as u64).map_err(|m| Error::bad_file(path, m))?;
-        if layout.dtype != NpyDtype::F32 {
+        if layout.dtype != Dtype::F32 {
             return Err(Error::bad_file(
                 path,
                 "float16 matrix: load it through vectors::Embeddings",
@@ -355,4 +364,19 @@ impl NpyMatrix {
     pub fn row(&self, i: usize) -> &[f32] {
         &self.data()[i * self.layout.cols..(i + 1) * self.layout.cols]
     }
+}
+
+/// Maps a whole file read-write.
+pub fn map_mut(file: &File) -> std::io::Result<MmapMut> {
+    // SAFETY: the mapping is only sound while no other process truncates or rewrites the file. Our
+    // model files live under temporary names while they are written, and the crate never maps the
+    // same file twice; another program modifying it concurrently is outside what we can guard.
+    unsafe { MmapMut::map_mut(file) }
+}
+
+/// Maps a whole file read-only.
+pub fn map(file: &File) -> std::io::Result<Mmap> {
+    // SAFETY: as for `map_mut`; a file changed under us by another process would show changed bytes
+    // (or SIGBUS if truncated), which readers cannot prevent and which every mmap-based tool shares.
+    unsafe { Mmap::map(file) }
 }

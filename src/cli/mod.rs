@@ -73,7 +73,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| usage_error(e));
     let leaf = leaf(&matches);
     wembed::atomic::install_interrupt_cleanup();
-    wembed::hogwild::ignore_file_size_signal();
+    wembed::atomic::ignore_file_size_signal();
     wembed::progress::set_log_every(cli.log_every);
     let resumes = resume_command(&cli.command);
     if let Some(c) = resumes {

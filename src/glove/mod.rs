@@ -14,7 +14,7 @@ use crate::atomic::{partial_path, remove_stale_temp_dirs, unregister_cleanup, Te
 use crate::checkpoint;
 use crate::corpus::Corpus;
 use crate::error::{Error, Result};
-use crate::hogwild::{self, SharedMatrix};
+use crate::hogwild::SharedMatrix;
 use crate::kernels;
 use crate::progress::Progress;
 use crate::sampling::rng;
@@ -446,7 +446,7 @@ fn train_mapped(
     ck: Option<IterCheckpoint>,
 ) -> Result<Vec<f64>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let map = hogwild::map(&file).map_err(|e| Error::io(path, e))?;
+    let map = crate::store::map(&file).map_err(|e| Error::io(path, e))?;
     let recs: &[Record] = bytemuck::try_cast_slice(&map[..])
         .map_err(|e| Error::bad_file(path, format!("record file: {e:?}")))?;
     if recs.len() as u64 != records {

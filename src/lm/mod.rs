@@ -168,3 +168,18 @@ fn run_arm(
         metrics,
     })
 }
+
+/// Tells glibc's malloc to keep freed memory for reuse instead of handing it back to the system
+/// after every large free. The LM allocates and frees its activations (hundreds of MiB) every
+/// step; with the default trim threshold the heap shrinks at each step's end and page-faults back
+/// at the next, which cost more system time than the arithmetic (1,987 → about 4,000 tokens/s).
+/// Only the LM calls this: GloVe and word2vec promise bounded memory, and do want it returned.
+pub(crate) fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes two of glibc's malloc tuning parameters, both valid for any
+    // value given here; it touches no Rust-visible memory and is thread-safe in glibc.
+    unsafe {
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+    }
+}

@@ -504,7 +504,7 @@ pub fn train(
     sink: Sink,
     resume: Option<Resume>,
 ) -> Result<Vec<Metric>> {
-    crate::hogwild::keep_freed_memory();
+    super::keep_freed_memory();
     let t = lm.model.config().context;
     if data.train.len() < t + 2 {
         return Err(Error::Invalid(format!(

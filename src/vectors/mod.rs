@@ -197,14 +197,7 @@ impl std::str::FromStr for Format {
     }
 }
 
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Dtype {
-    F32,
-    F16,
-}
+pub use crate::store::Dtype;
 
 /// Rows of one or two matrices (summed), cut to the first `limit` and optionally unit length.
 pub struct View<'a> {

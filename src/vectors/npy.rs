@@ -2,7 +2,7 @@
 
 use super::{Dtype, Matrix, Rows};
 use crate::error::{Error, Result};
-use crate::store::{npy_header_typed, parse_npy_header, NpyDtype, NpyMatrix};
+use crate::store::{npy_header_typed, parse_npy_header, NpyMatrix};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -26,10 +26,7 @@ pub fn find_vocab(npy: &Path) -> PathBuf {
 
 /// Writes the matrix to `path` and the words to [`vocab_path`] beside it.
 pub fn write(path: &Path, rows: &dyn Rows, dtype: Dtype) -> Result<()> {
-    let dt = match dtype {
-        Dtype::F32 => NpyDtype::F32,
-        Dtype::F16 => NpyDtype::F16,
-    };
+    let dt = dtype;
     crate::atomic::write_file(path, |f| {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
         w.write_all(&npy_header_typed(rows.len(), rows.dim(), dt))?;
@@ -76,8 +73,8 @@ pub fn read(path: &Path) -> Result<Matrix> {
         .len();
     let layout = parse_npy_header(&bytes_head, len).map_err(|m| Error::bad_file(path, m))?;
     match layout.dtype {
-        NpyDtype::F32 => Ok(Matrix::Mapped(NpyMatrix::open(path)?)),
-        NpyDtype::F16 => {
+        Dtype::F32 => Ok(Matrix::Mapped(NpyMatrix::open(path)?)),
+        Dtype::F16 => {
             let all = std::fs::read(path).map_err(|e| Error::io(path, e))?;
             let data = all[layout.offset..]
                 .chunks_exact(2)

@@ -48,7 +48,7 @@ pub fn write(path: &Path, rows: &dyn Rows, dtype: Dtype) -> Result<()> {
 
 pub fn read(path: &Path) -> Result<Embeddings> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let map = crate::hogwild::map(&file).map_err(|e| Error::io(path, e))?;
+    let map = crate::store::map(&file).map_err(|e| Error::io(path, e))?;
     let bad = |m: String| Error::bad_file(path, m);
     let (_, meta) = SafeTensors::read_metadata(&map)
         .map_err(|e| bad(format!("not a valid safetensors file: {e}")))?;

@@ -7,9 +7,7 @@
 //! `WEMBED_FUZZ_ITERS` sets the inputs per target (default 300 in the test suite; the numbers in
 //! the closing notes come from long runs with larger values).
 
-mod common;
-
-use common::{gzip, p, tmp, write};
+use crate::common::{gzip, p, tmp, write};
 use rand::{Rng, RngCore};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -171,7 +169,7 @@ fn vocab_reader_survives_mutated_files() {
 #[test]
 fn corpus_reader_survives_mutated_text_and_gzip() {
     let d = tmp();
-    let text = common::sample_text(40, 3).into_bytes();
+    let text = crate::common::sample_text(40, 3).into_bytes();
     let gz = gzip(&text);
     let read = |path: &Path| {
         Corpus::open(&[path], CorpusOptions::default())

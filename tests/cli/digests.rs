@@ -2,8 +2,7 @@
 //! training, such as the loss it reports) that alters a single bit of the vectors fails here.
 //! When a change is meant to alter the vectors, its commit says so and updates these pins.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn corpus() -> String {
     format!("{}/corpora/synth-1m.txt.gz", env!("CARGO_MANIFEST_DIR"))

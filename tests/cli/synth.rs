@@ -1,7 +1,6 @@
 //! The synthetic language: deterministic, exact length, Zipf-like, and its relations really are in
 //! the contexts (checked with plain co-occurrence counts, no trainer involved).
 
-mod common;
 use std::collections::HashMap;
 use std::io::Read;
 use wembed::sampling::{rng, zipf_weights, AliasTable};
@@ -57,7 +56,7 @@ fn shipped_default_corpus_is_the_generators_output() {
 #[test]
 fn analogy_and_similarity_files_cover_the_corpus_vocabulary() {
     let text = corpus(1, 1_000_000);
-    let counts = common::naive_counts(&[&text]);
+    let counts = crate::common::naive_counts(&[&text]);
     let lang = Language::new(&SynthOptions::default()).unwrap();
     let mut q = Vec::new();
     let n = lang.write_analogies(&mut q).unwrap();
@@ -95,7 +94,9 @@ fn analogy_and_similarity_files_cover_the_corpus_vocabulary() {
 #[test]
 fn frequencies_are_zipf_like() {
     let text = corpus(3, 2_000_000);
-    let mut counts: Vec<u64> = common::naive_counts(&[&text]).into_values().collect();
+    let mut counts: Vec<u64> = crate::common::naive_counts(&[&text])
+        .into_values()
+        .collect();
     counts.sort_unstable_by(|a, b| b.cmp(a));
     // Log-log slope of count against rank over ranks 10..1000: Zipf's law puts it near -1.
     let (x1, x2) = (10f64, 1000f64);
@@ -187,7 +188,7 @@ fn alias_table_matches_its_distribution() {
     for _ in 0..n {
         seen[table.sample(&mut r)] += 1;
     }
-    let chi2 = common::chi_square(&w, &seen);
+    let chi2 = crate::common::chi_square(&w, &seen);
     // 49 degrees of freedom: mean 49, sd ~10; 100 is beyond p = 1e-5.
     assert!(chi2 < 100.0, "chi2 {chi2}");
     assert!(AliasTable::new(&[]).is_none());

@@ -2,8 +2,7 @@
 //! links and stdout, model folders that are not overwritten by accident, resumes from anywhere,
 //! arguments checked before any work, and the flags word2vec and fastText users type.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use wembed::vectors::Embeddings;
 

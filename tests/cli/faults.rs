@@ -2,9 +2,7 @@
 //! file-size limit) never replaces the previous output, and leaves no temporary file behind when
 //! it can clean up (SIGKILL is the one case where nothing can run).
 
-mod common;
-
-use common::{assert_one_line_error, p, tmp, wembed, write};
+use crate::common::{assert_one_line_error, p, tmp, wembed, write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -258,7 +256,7 @@ fn a_model_folder_is_locked_for_the_whole_run() {
         ])
         .spawn()
         .unwrap();
-    common::wait_while_running(&mut first, || m.join("checkpoint.json").exists());
+    crate::common::wait_while_running(&mut first, || m.join("checkpoint.json").exists());
     let pid = format!("PID {}", first.id());
     let resume = wembed(&["skipgram", "--resume", m_str, "-q"]);
     let err = assert_one_line_error(&resume, "in use by another wembed run");
@@ -425,7 +423,7 @@ fn corrupt_checkpoints_are_refused() {
         "1",
     ];
     let ck = m.join("checkpoint.json");
-    let state = common::kill_when(&args, &ck, |v| v["epoch"].as_u64() >= Some(1));
+    let state = crate::common::kill_when(&args, &ck, |v| v["epoch"].as_u64() >= Some(1));
     for (field, value) in [
         ("epoch", serde_json::json!(1000)),
         ("words_done", serde_json::json!(u64::MAX)),
@@ -686,7 +684,7 @@ fn corrupt_glove_records_are_refused_not_a_hang() {
         "--checkpoint-secs",
         "0.2",
     ];
-    common::kill_when(&args, &m.join("checkpoint.json"), |v| {
+    crate::common::kill_when(&args, &m.join("checkpoint.json"), |v| {
         v["iter_done"].as_u64() >= Some(1)
     });
     let records = m.join(".records.bin.partial");

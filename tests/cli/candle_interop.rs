@@ -2,10 +2,8 @@
 //! load with candle's own readers, with the same words in the same order and the same values
 //! (exact for f32, exact f16 rounding for f16).
 
-mod common;
-
+use crate::common::{p, tmp, wembed, write};
 use candle_core::{DType, Device, Tensor};
-use common::{p, tmp, wembed, write};
 use half::f16;
 use wembed::vectors::Embeddings;
 

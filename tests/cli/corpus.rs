@@ -1,8 +1,7 @@
 //! The streaming reader: every token read exactly once whatever the thread count, sentences kept
 //! whole, gzip detected by content, long lines cut, invalid UTF-8 counted.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::collections::HashMap;
 use wembed::corpus::{Corpus, CorpusOptions, SentenceSink};
 use wembed::progress::Progress;

@@ -1,8 +1,7 @@
 //! GloVe: exact co-occurrence counts whatever the memory budget and thread count, a shuffle that
 //! loses nothing, temporary files cleaned up, and the planted relations learned.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::collections::HashMap;
 use wembed::corpus::{Corpus, CorpusOptions};
 use wembed::eval::{self, Method};

@@ -1,7 +1,6 @@
 //! word2vec pieces pinned one by one, then whole runs on the synthetic language.
 
-mod common;
-use common::*;
+use crate::common::*;
 use wembed::corpus::{Corpus, CorpusOptions};
 use wembed::eval::{self, Method};
 use wembed::progress::Progress;
@@ -45,7 +44,7 @@ fn negatives_follow_unigram_to_the_chosen_power() {
     for exponent in [Word2VecConfig::new(Architecture::Cbow).ns_exponent, 0.5] {
         let n = 1_000_000;
         let seen = draw(exponent, 5, n);
-        let chi2 = common::chi_square(&powers(exponent), &seen);
+        let chi2 = crate::common::chi_square(&powers(exponent), &seen);
         // 9 degrees of freedom: the 99.99th percentile is 33.7.
         assert!(
             chi2 < 33.7,
@@ -60,7 +59,7 @@ fn negatives_follow_unigram_to_the_chosen_power() {
         0.75
     );
     // The exponent is really applied: draws under 0.5 are far from the 0.75 distribution.
-    assert!(common::chi_square(&powers(0.75), &draw(0.5, 6, 100_000)) > 1000.0);
+    assert!(crate::common::chi_square(&powers(0.75), &draw(0.5, 6, 100_000)) > 1000.0);
 }
 
 #[test]

@@ -2,10 +2,8 @@
 //! training lowers perplexity on the synthetic corpus, checkpoints reload, the held-out split is
 //! never trained on, and bad input fails cleanly.
 
-mod common;
-
+use crate::common::{assert_one_line_error, p, tmp, wembed, write};
 use candle_core::{Device, Tensor};
-use common::{assert_one_line_error, p, tmp, wembed, write};
 use wembed::corpus::{Corpus, CorpusOptions};
 use wembed::lm::data::{self, EOS_ID, UNK_ID};
 use wembed::lm::{self, Config, InitScale, Lm, TrainOptions};
@@ -477,7 +475,7 @@ fn killed_lm_run_resumes_to_the_same_result() {
     );
 
     let killed = p(&dir, "killed");
-    let state = common::kill_when(&args(&killed), &killed.join("config.json"), |v| {
+    let state = crate::common::kill_when(&args(&killed), &killed.join("config.json"), |v| {
         v["training"]["step"].as_u64() >= Some(40)
     });
     let step_at_kill = state["training"]["step"].as_u64().unwrap();

@@ -1,11 +1,11 @@
-//! Runs tests/interop.py: every export format loaded by gensim, numpy and safetensors, and
+//! Runs tests/cli/interop.py: every export format loaded by gensim, numpy and safetensors, and
 //! `wembed eval` against gensim's evaluation. Needs python3 with numpy, gensim and safetensors
 //! (`.ci/run` installs them).
 
 #[test]
 fn exports_load_in_gensim_numpy_and_safetensors_and_eval_matches_gensim() {
     let dir = tempfile::tempdir().unwrap();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop.py");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cli/interop.py");
     let out = std::process::Command::new("python3")
         .args([
             script,

@@ -1,9 +1,7 @@
 //! Checkpoint and resume: a word2vec run killed with SIGKILL part-way continues from its last
 //! checkpoint to the same total of words and the same quality as an uninterrupted run.
 
-mod common;
-
-use common::{assert_one_line_error, kill_when, p, tmp, wembed};
+use crate::common::{assert_one_line_error, kill_when, p, tmp, wembed};
 use std::path::Path;
 
 fn json(path: &Path) -> serde_json::Value {
@@ -341,7 +339,7 @@ fn kill_after_snapshot(args: &[String], model: &Path, generation: u64, extra_ms:
         if child.try_wait().unwrap().is_some() {
             return false;
         }
-        if common::checkpoint_json(model)
+        if crate::common::checkpoint_json(model)
             .is_some_and(|v| v["snapshot"].as_u64() >= Some(generation))
         {
             std::thread::sleep(std::time::Duration::from_millis(extra_ms));

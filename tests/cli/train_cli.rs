@@ -1,7 +1,6 @@
 //! The corpus-to-vectors command as a user runs it, and the vector readers' errors.
 
-mod common;
-use common::*;
+use crate::common::*;
 use wembed::vectors::Embeddings;
 use wembed::vocab::Vocab;
 

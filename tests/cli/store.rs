@@ -1,7 +1,6 @@
 //! The .npy matrix store: header layout, atomic creation, Hogwild sharing, corrupt files.
 
-mod common;
-use common::*;
+use crate::common::*;
 use wembed::store::{npy_header, parse_npy_header, MatrixFile, NpyMatrix};
 
 #[test]

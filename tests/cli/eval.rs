@@ -1,7 +1,6 @@
 //! Evaluation on hand-made vectors whose answers are known.
 
-mod common;
-use common::*;
+use crate::common::*;
 use wembed::eval::{analogy, pearson, ranks, similarity, Case, Method};
 use wembed::vectors::{Embeddings, Matrix};
 

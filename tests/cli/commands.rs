@@ -1,8 +1,7 @@
 //! Bad input through the command line: one-line errors naming the file, exit 1, never a panic, and
 //! earlier outputs left as they were.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn vocab_args<'a>(input: &'a str, out: &'a str) -> Vec<&'a str> {
     vec!["vocab", input, "-o", out, "-q", "--min-count", "1"]

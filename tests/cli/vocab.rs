@@ -1,7 +1,6 @@
 //! Vocabulary order, min-count and max-vocab, vocab.txt round trip and errors, pruning.
 
-mod common;
-use common::*;
+use crate::common::*;
 use wembed::corpus::{Corpus, CorpusOptions};
 use wembed::progress::Progress;
 use wembed::vocab::{Vocab, VocabOptions};

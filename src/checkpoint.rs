@@ -48,42 +48,58 @@ pub fn remove(dir: &Path) -> Result<()> {
     }
 }
 
-/// Runs `work` on this thread while another calls `save` every `every` (never when `None`).
-/// The first error of `save` is returned after `work` ends; it does not stop the work, since a
-/// failed checkpoint (a full disk) should not throw away the training in memory.
+/// Runs `work` on this thread while another calls `save(false)` every `every` (never when
+/// `None`). When `stop` is set, the other thread calls `save(true)` once (which should take the
+/// last checkpoint and halt the workers) and stops. The first error of `save` is returned after
+/// `work` ends; it does not stop the work, since a failed checkpoint (a full disk) should not
+/// throw away the training in memory.
 pub fn periodically<R>(
     every: Option<Duration>,
-    save: impl Fn() -> Result<()> + Sync,
+    stop: Option<&AtomicBool>,
+    save: impl Fn(bool) -> Result<()> + Sync,
     work: impl FnOnce() -> R,
 ) -> (R, Result<()>) {
-    let Some(every) = every else {
+    if every.is_none() && stop.is_none() {
         return (work(), Ok(()));
-    };
-    let stop = AtomicBool::new(false);
+    }
+    let done = AtomicBool::new(false);
     let error: Mutex<Option<Error>> = Mutex::new(None);
+    let keep = |r: Result<()>| {
+        if let Err(e) = r {
+            error
+                .lock()
+                .expect("checkpoint error lock")
+                .get_or_insert(e);
+        }
+    };
     let r = std::thread::scope(|scope| {
         scope.spawn(|| {
+            let tick = every.map_or(Duration::from_millis(50), |e| {
+                e.min(Duration::from_millis(50))
+            });
             let mut last = Instant::now();
-            while !stop.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(50).min(every));
-                if last.elapsed() >= every && !stop.load(Ordering::Relaxed) {
-                    if let Err(e) = save() {
-                        let mut slot = error.lock().expect("checkpoint error lock");
-                        slot.get_or_insert(e);
-                    }
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(tick);
+                if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+                    keep(save(true));
+                    return;
+                }
+                let due = every.is_some_and(|e| last.elapsed() >= e);
+                if due && !done.load(Ordering::Relaxed) {
+                    keep(save(false));
                     last = Instant::now();
                 }
             }
         });
         // Stops the saver however `work` ends: a panic unwinding through here must not leave
         // the scope waiting for it forever.
-        struct Stop<'a>(&'a AtomicBool);
-        impl Drop for Stop<'_> {
+        struct Done<'a>(&'a AtomicBool);
+        impl Drop for Done<'_> {
             fn drop(&mut self) {
                 self.0.store(true, Ordering::Relaxed);
             }
         }
-        let _stop = Stop(&stop);
+        let _done = Done(&done);
         work()
     });
     let e = error.into_inner().expect("checkpoint error lock");
@@ -96,6 +112,8 @@ pub fn periodically<R>(
 /// while no checkpoint is due, so the gate costs the training nothing measurable.
 pub struct Gate<S> {
     due: AtomicBool,
+    /// Set during a pause that ends the run (a stop was asked for): workers leave at once.
+    halted: AtomicBool,
     inner: Mutex<GateInner<S>>,
     cv: Condvar,
 }
@@ -112,6 +130,7 @@ impl<S: Clone> Gate<S> {
     pub fn new(threads: usize) -> Self {
         Gate {
             due: AtomicBool::new(false),
+            halted: AtomicBool::new(false),
             inner: Mutex::new(GateInner {
                 active: threads,
                 parked: 0,
@@ -126,6 +145,18 @@ impl<S: Clone> Gate<S> {
     #[inline]
     pub fn due(&self) -> bool {
         self.due.load(Ordering::Relaxed)
+    }
+
+    /// Whether a stop ended the run: workers skip what is left of their share.
+    #[inline]
+    pub fn halted(&self) -> bool {
+        self.halted.load(Ordering::Relaxed)
+    }
+
+    /// Ends the run at this pause; call it from inside [`Gate::pause`]'s `save`, so that no
+    /// worker trains past the checkpoint just taken.
+    pub fn halt(&self) {
+        self.halted.store(true, Ordering::Relaxed);
     }
 
     /// A worker deposits its state and waits until the checkpoint has been taken.

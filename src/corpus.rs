@@ -163,6 +163,10 @@ pub trait SentenceSink: Send {
     fn line_end(&mut self, _next: u64) {}
     /// Called once when this thread has read all it will read.
     fn finish(&mut self) {}
+    /// The reader stops early (at a line end) once this says so: the run was stopped.
+    fn stopped(&self) -> bool {
+        false
+    }
 }
 
 /// Counts gathered while reading, summed over threads.
@@ -385,7 +389,7 @@ impl Corpus {
                         let mut base = 0u64;
                         for f in files.iter() {
                             let (lo, hi) = (start.max(base), end.min(base + f.len));
-                            if lo < hi {
+                            if lo < hi && !sink.stopped() {
                                 read_range(
                                     f,
                                     (lo - base, hi - base, base),
@@ -437,6 +441,9 @@ impl Corpus {
                         let mut sink = make(t);
                         let mut worker = Worker::new(&self.options);
                         for batch in rx.iter() {
+                            if sink.stopped() {
+                                break;
+                            }
                             let mut start = 0;
                             for &(end, ends_line) in &batch.pieces {
                                 let end = end as usize;
@@ -625,7 +632,7 @@ fn read_range<S: SentenceSink>(
     }
     let mut reported = r.pos;
     let mut tokens_before = worker.stats.tokens;
-    while r.pos < hi {
+    while r.pos < hi && !sink.stopped() {
         let mut ends_line = false;
         while !ends_line {
             match r.next_piece().map_err(io)? {

@@ -54,6 +54,10 @@ pub enum Error {
     /// Counting the vocabulary would use up a corpus that can be read only once.
     #[error("counting the vocabulary takes a pass of its own and stdin can be read only once: give a vocabulary file (made by `wembed vocab`), or save the corpus to a file and name it")]
     StdinTwice,
+    /// The run was asked to stop; its folder holds a checkpoint to resume from, if checkpoints
+    /// were on.
+    #[error("stopped; {} holds the last checkpoint to resume from", .dir.display())]
+    Interrupted { dir: PathBuf },
     /// Training produced a non-finite loss.
     #[error("training diverged at step {step} (loss {loss}); lower the learning rate")]
     Diverged { step: usize, loss: f64 },

@@ -263,6 +263,7 @@ fn train(a: LmTrainArgs, m: &ArgMatches) -> anyhow::Result<()> {
                 data: DataSpecOverrides::given(&absolute_spec(d.spec()), given(m)),
                 model: ConfigOverrides::given(&d.shape().config(0, None), model_given),
                 options: TrainOptionsOverrides::given(&d.options(a.freeze_steps), options_given),
+                stop: None,
             };
             run::lm::resume(&r, observer)?
         }
@@ -281,6 +282,7 @@ fn train(a: LmTrainArgs, m: &ArgMatches) -> anyhow::Result<()> {
                 init,
                 output: d.output()?,
                 force: d.force,
+                stop: None,
             };
             run::lm::fresh(&run, observer)?
         }

@@ -292,6 +292,7 @@ pub fn word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::Res
                 overrides: Word2VecOverrides::given(&config, given(m)),
                 input: a.input.overrides(m, &a.vocab_options(), &a.vocab),
                 checkpoint_every: every,
+                stop: None,
             };
             run::word2vec::resume(&r, observer)?
         }
@@ -302,6 +303,7 @@ pub fn word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::Res
                 output: a.output.clone().expect("clap requires -o without --resume"),
                 force: a.force,
                 checkpoint_every: every,
+                stop: None,
             };
             run::word2vec::fresh(&run, observer)?
         }
@@ -335,6 +337,7 @@ pub fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
                 input: a.input.overrides(m, &a.vocab_options(), &a.vocab),
                 checkpoints: a.checkpoints(),
                 vectors_bin: a.vectors,
+                stop: None,
             };
             run::glove::resume(&r, observer)?
         }
@@ -346,6 +349,7 @@ pub fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
                 force: a.force,
                 checkpoints: a.checkpoints(),
                 vectors_bin: a.vectors,
+                stop: None,
             };
             run::glove::fresh(&run, observer)?
         }

@@ -166,6 +166,9 @@ pub struct GloveCheckpointing {
     pub every: Option<std::time::Duration>,
     pub resume: Option<GloveState>,
     pub meta: serde_json::Value,
+    /// Once set, training takes a last checkpoint, stops and returns [`Error::Interrupted`]
+    /// (counting and shuffling run to their end first).
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Files a checkpointed run keeps under `.NAME.partial` until it finishes.
@@ -261,7 +264,8 @@ fn train_inner(
                 snapshot: None,
                 meta: ck.meta.clone(),
             };
-            train_checkpointed(&shuf, base, config, dir, progress, ck.every, &save)?
+            let stop = ck.stop.as_deref();
+            train_checkpointed(&shuf, base, config, dir, progress, ck.every, stop, &save)?
         }
         false => train_mapped(&shuf, records, vocab.len(), config, dir, progress, None)?,
     };
@@ -333,6 +337,7 @@ fn count_and_shuffle(
 
 /// Trains a fresh checkpointed run: the records leave the temporary folder (which Ctrl-C
 /// removes) for a stable name first.
+#[allow(clippy::too_many_arguments)]
 fn train_checkpointed(
     shuf: &Path,
     base: GloveState,
@@ -340,6 +345,7 @@ fn train_checkpointed(
     dir: &Path,
     progress: &Progresses,
     every: Option<std::time::Duration>,
+    stop: Option<&std::sync::atomic::AtomicBool>,
     save: &Save,
 ) -> Result<Vec<f64>> {
     let kept = TempPath::partial(&dir.join("records.bin"));
@@ -349,6 +355,7 @@ fn train_checkpointed(
         base,
         resume: false,
         every,
+        stop,
         save,
     };
     let cost = train_mapped(kept.path(), records, v, config, dir, progress, Some(ck))?;
@@ -401,6 +408,7 @@ fn resume_training(
         base: st.clone(),
         resume: true,
         every: ck.every,
+        stop: ck.stop.as_deref(),
         save,
     };
     let cost = train_mapped(
@@ -480,6 +488,7 @@ struct IterCheckpoint<'a> {
     base: GloveState,
     resume: bool,
     every: Option<std::time::Duration>,
+    stop: Option<&'a std::sync::atomic::AtomicBool>,
     save: &'a Save<'a>,
 }
 
@@ -531,6 +540,7 @@ fn train_records(
     for it in first..config.iter {
         let m = files.shared();
         let pass = Pass {
+            dir,
             recs,
             it,
             resumed: ck.as_ref().filter(|c| c.resume && it == first),
@@ -550,7 +560,8 @@ fn train_records(
             ),
             None => Ok(()),
         };
-        let cost = pass.run(&m, ck.as_ref().and_then(|c| c.every), &snapshot)?;
+        let (every, stop) = ck.as_ref().map_or((None, None), |c| (c.every, c.stop));
+        let cost = pass.run(&m, (every, stop), &snapshot)?;
         bar.set_message(format!("iter {}/{} cost {cost:.6}", it + 1, config.iter));
         (progress.note)(&format!("iter {:>3}  cost {cost:.6}", it + 1));
         costs.push(cost);
@@ -573,6 +584,7 @@ fn train_records(
 
 /// One iteration over the records, on `config.threads` threads, each over its share.
 struct Pass<'a> {
+    dir: &'a Path,
     recs: &'a [Record],
     it: usize,
     /// The checkpoint this iteration continues, if it was interrupted.
@@ -589,7 +601,10 @@ impl Pass<'_> {
     fn run(
         &self,
         m: &Mats,
-        every: Option<std::time::Duration>,
+        (every, stop): (
+            Option<std::time::Duration>,
+            Option<&std::sync::atomic::AtomicBool>,
+        ),
         snapshot: &Snapshot,
     ) -> Result<f64> {
         let (recs, config) = (self.recs, self.config);
@@ -611,12 +626,16 @@ impl Pass<'_> {
         // A checkpoint stops every thread at its next block boundary, so that the copies of the
         // matrices and each thread's (records done, cost) belong to one moment.
         let gate: checkpoint::Gate<(u64, f64)> = checkpoint::Gate::new(parts);
-        let save = || -> Result<()> {
+        let save = |last: bool| -> Result<()> {
             gate.pause(|states| {
-                snapshot(
+                let saved = snapshot(
                     states.iter().map(|s| s.0).collect(),
                     states.iter().map(|s| s.1).collect(),
-                )
+                );
+                if last {
+                    gate.halt();
+                }
+                saved
             })
         };
         let iteration = format!("iter {}/{}", self.it + 1, config.iter);
@@ -631,7 +650,7 @@ impl Pass<'_> {
             self.bar
                 .set_message(format!("{iteration} cost {:.6}", sum / n.max(1) as f64));
         };
-        let (cost, saved): (f64, Result<()>) = checkpoint::periodically(every, save, || {
+        let (cost, saved): (f64, Result<()>) = checkpoint::periodically(every, stop, save, || {
             std::thread::scope(|s| {
                 let hs: Vec<_> = recs
                     .chunks(per)
@@ -647,6 +666,11 @@ impl Pass<'_> {
             })
         });
         saved?;
+        if gate.halted() {
+            return Err(Error::Interrupted {
+                dir: self.dir.to_path_buf(),
+            });
+        }
         Ok(cost / recs.len() as f64)
     }
 
@@ -666,6 +690,9 @@ impl Pass<'_> {
         let mut done = start as usize;
         let (mut u1, mut u2) = (vec![0f32; dim], vec![0f32; dim]);
         for block in part[done.min(part.len())..].chunks(1 << 16) {
+            if gate.halted() {
+                break;
+            }
             cost += update(block, m, self.config, &mut u1, &mut u2);
             done += block.len();
             *mark.lock().expect("position lock") = (done as u64, cost);

@@ -159,6 +159,7 @@ fn run_arm(
             extra: serde_json::json!({ "arm": arm.name, "init": init }),
             on_metric: &mut on_metric,
             progress: None,
+            stop: None,
         },
         None,
     )?;

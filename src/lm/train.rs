@@ -492,6 +492,9 @@ pub struct Sink<'a> {
     pub on_metric: &'a mut dyn FnMut(&Metric),
     /// Steps done, with the running cross-entropy since the last evaluation as its message.
     pub progress: Option<&'a crate::progress::Progress>,
+    /// Once set, training saves a checkpoint at the next step, stops and returns
+    /// [`Error::Interrupted`].
+    pub stop: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// Trains `lm` on `data.train`, evaluating on `data.valid` at step 0, every `eval_every` steps and
@@ -544,6 +547,16 @@ pub fn train(
     }
     let mut last_save = Instant::now();
     for step in first..o.steps {
+        if run
+            .sink
+            .stop
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            run.save(step)?;
+            return Err(Error::Interrupted {
+                dir: run.sink.dir.clone().unwrap_or_default(),
+            });
+        }
         run.step(step)?;
         let done = step + 1;
         let evaluate = done == o.steps || (o.eval_every > 0 && done % o.eval_every == 0);

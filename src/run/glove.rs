@@ -9,6 +9,8 @@ use crate::error::{Error, Result};
 use crate::glove::{self, GloveCheckpointing, GloveConfig, GloveOverrides, GloveState, GloveStats};
 use crate::vocab::{Vocab, VocabStats};
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A fresh GloVe run.
@@ -27,6 +29,8 @@ pub struct GloveRun {
     pub checkpoints: Checkpoints,
     /// What `vectors.bin` holds: W + W~ (`Sum`) or W (`Input`).
     pub vectors_bin: Which,
+    /// Once set, the run takes a last checkpoint and stops with `Error::Interrupted`.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// When a GloVe run checkpoints.
@@ -46,6 +50,7 @@ impl GloveRun {
             input,
             output,
             force: false,
+            stop: None,
             checkpoints: Checkpoints::Every(Duration::from_secs(super::word2vec::CHECKPOINT_SECS)),
             vectors_bin: VECTORS_BIN,
         }
@@ -68,6 +73,8 @@ pub struct GloveResume {
     pub checkpoints: Checkpoints,
     /// What `vectors.bin` holds.
     pub vectors_bin: Which,
+    /// Once set, the run takes a last checkpoint and stops with `Error::Interrupted`.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// What a finished GloVe run hands back.
@@ -110,6 +117,7 @@ pub fn fresh(run: &GloveRun, observer: &dyn Observer) -> Result<Trained> {
         state: None,
         dest,
         checkpoints: run.checkpoints,
+        stop: run.stop.clone(),
         vectors_bin: run.vectors_bin,
         start,
     }
@@ -150,6 +158,7 @@ pub fn resume(r: &GloveResume, observer: &dyn Observer) -> Result<Trained> {
         record,
         state: Some(state),
         checkpoints: r.checkpoints,
+        stop: r.stop.clone(),
         vectors_bin: r.vectors_bin,
         start,
     }
@@ -168,6 +177,7 @@ struct Ready {
     checkpoints: Checkpoints,
     vectors_bin: Which,
     start: Instant,
+    stop: Option<Arc<AtomicBool>>,
 }
 
 impl Ready {
@@ -188,6 +198,7 @@ impl Ready {
                 },
                 resume: self.state.clone(),
                 meta: super::meta(&self.record)?,
+                stop: self.stop.clone(),
             };
             let count = observer.stage(Stage::Bytes {
                 label: "cooccur",

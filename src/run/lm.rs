@@ -11,6 +11,8 @@ use crate::lm::{InitScale, LmData, Metric, Shape, TrainOptions, TrainOptionsOver
 use crate::vectors::Embeddings;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 /// How the token embedding starts.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,6 +43,8 @@ pub struct LmRun {
     pub output: PathBuf,
     /// Replace an existing folder (once the new run has finished).
     pub force: bool,
+    /// Once set, the run saves a checkpoint at its next step and stops.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// An interrupted LM run to continue; settings given again must match the checkpoint's.
@@ -54,6 +58,8 @@ pub struct LmResume {
     pub model: ConfigOverrides,
     /// Training settings given again.
     pub options: TrainOptionsOverrides,
+    /// Once set, the run saves a checkpoint at its next step and stops.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// `config.json` of an LM checkpoint folder.
@@ -199,7 +205,14 @@ pub fn fresh(run: &LmRun, observer: &dyn Observer) -> Result<LmTrained> {
         step: 0,
         options: run.options.clone(),
     };
-    train(&model, &data, &record, &dest, observer, None)
+    train(
+        &model,
+        &data,
+        &record,
+        &dest,
+        (observer, run.stop.as_deref()),
+        None,
+    )
 }
 
 /// Continues an LM run from its checkpoint: stored settings, the same data (read again and
@@ -231,7 +244,14 @@ pub fn resume(r: &LmResume, observer: &dyn Observer) -> Result<LmTrained> {
         record.options.steps
     ));
     let dest = ModelDir::resumed(dir, record.replaces.clone());
-    train(&model, &data, &record, &dest, observer, Some(resume))
+    train(
+        &model,
+        &data,
+        &record,
+        &dest,
+        (observer, r.stop.as_deref()),
+        Some(resume),
+    )
 }
 
 /// An LM checkpoint folder's `config.json`, typed.
@@ -267,7 +287,7 @@ fn train(
     data: &LmData,
     record: &LmRecord,
     dest: &ModelDir,
-    observer: &dyn Observer,
+    (observer, stop): (&dyn Observer, Option<&AtomicBool>),
     resume: Option<lm::train::Resume>,
 ) -> Result<LmTrained> {
     let options = &record.options;
@@ -290,6 +310,7 @@ fn train(
             extra,
             on_metric: &mut on_metric,
             progress: Some(&bar),
+            stop,
         },
         resume,
     );

@@ -10,6 +10,8 @@ use crate::vocab::{Vocab, VocabStats};
 use crate::word2vec::Word2VecOverrides;
 use crate::word2vec::{self, Architecture, Checkpointing, State, TrainStats, Word2VecConfig};
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A fresh word2vec run.
@@ -25,6 +27,8 @@ pub struct Word2VecRun {
     pub force: bool,
     /// Interval between checkpoints; `None`: none (a killed run then cannot be resumed).
     pub checkpoint_every: Option<Duration>,
+    /// Once set, the run takes a last checkpoint and stops with `Error::Interrupted`.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 impl Word2VecRun {
@@ -35,6 +39,7 @@ impl Word2VecRun {
             input,
             output,
             force: false,
+            stop: None,
             checkpoint_every: Some(Duration::from_secs(CHECKPOINT_SECS)),
         }
     }
@@ -56,6 +61,8 @@ pub struct Word2VecResume {
     pub input: InputOverrides,
     /// Interval between checkpoints from now on.
     pub checkpoint_every: Option<Duration>,
+    /// Once set, the run takes a last checkpoint and stops with `Error::Interrupted`.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// What a finished run hands back.
@@ -94,6 +101,7 @@ pub fn fresh(run: &Word2VecRun, observer: &dyn Observer) -> Result<Trained> {
         state: None,
         dest,
         every: run.checkpoint_every,
+        stop: run.stop.clone(),
     };
     ready.train(observer)
 }
@@ -135,6 +143,7 @@ pub fn resume(r: &Word2VecResume, observer: &dyn Observer) -> Result<Trained> {
         record,
         state: Some(state),
         every: r.checkpoint_every,
+        stop: r.stop.clone(),
     };
     ready.train(observer)
 }
@@ -164,6 +173,7 @@ struct Ready {
     state: Option<State>,
     dest: ModelDir,
     every: Option<Duration>,
+    stop: Option<Arc<AtomicBool>>,
 }
 
 impl Ready {
@@ -180,6 +190,7 @@ impl Ready {
                 every: self.every,
                 resume: self.state.clone(),
                 meta: super::meta(&self.record)?,
+                stop: self.stop.clone(),
             };
             let progress = observer.stage(Stage::Words {
                 label: trainer_name(config.architecture),

@@ -308,6 +308,9 @@ pub struct Checkpointing {
     pub every: Option<Duration>,
     pub resume: Option<State>,
     pub meta: serde_json::Value,
+    /// Once set, the run takes a last checkpoint (where the corpus allows one mid-epoch), stops
+    /// and returns [`Error::Interrupted`].
+    pub stop: Option<std::sync::Arc<AtomicBool>>,
 }
 
 /// Trains into `dir`: `input.npy` (word vectors), `output.npy` (context vectors, with negative
@@ -684,19 +687,26 @@ impl Run<'_, '_> {
         // A checkpoint stops every thread at its next line end: the copies of the matrices, the
         // shared word count and each thread's state then belong to one moment.
         let gate: checkpoint::Gate<ThreadState> = checkpoint::Gate::new(self.threads);
-        let snapshot = || -> Result<()> {
-            gate.pause(|states| {
-                let positions = states.iter().map(|s| s.position).collect();
-                let words = self.shared.done.load(Ordering::Relaxed);
-                self.save(State {
-                    thread_states: states.to_vec(),
-                    ..self.state(epoch, positions, words)
-                })
-            })
-        };
         let every = match self.checkpointed && self.corpus.seekable() {
             true => self.ck.every,
             false => None,
+        };
+        let snapshot = |last: bool| -> Result<()> {
+            gate.pause(|states| {
+                let positions = states.iter().map(|s| s.position).collect();
+                let words = self.shared.done.load(Ordering::Relaxed);
+                let saved = match every.is_some() {
+                    true => self.save(State {
+                        thread_states: states.to_vec(),
+                        ..self.state(epoch, positions, words)
+                    }),
+                    false => Ok(()),
+                };
+                if last {
+                    gate.halt();
+                }
+                saved
+            })
         };
         let make = |t: usize| self.worker(epoch, t, resume, &gate);
         // Replay the ids once a whole epoch has recorded them; record them in the first epoch
@@ -705,7 +715,8 @@ impl Run<'_, '_> {
             (Some(d), false, None) => Some(d.path()),
             _ => None,
         };
-        let (read, saved) = checkpoint::periodically(every, snapshot, || match &ids.dir {
+        let stop = self.ck.stop.as_deref();
+        let (read, saved) = checkpoint::periodically(every, stop, snapshot, || match &ids.dir {
             Some(d) if ids.ready => replay_parallel(d.path(), self.threads, make),
             _ => self
                 .corpus
@@ -718,8 +729,14 @@ impl Run<'_, '_> {
                 .map(|(workers, _)| workers),
         });
         let recorded = record.is_some();
-        self.end_epoch(epoch, read?, recorded, ids)?;
-        saved
+        let read = read?;
+        saved?;
+        if gate.halted() {
+            return Err(Error::Interrupted {
+                dir: self.dir.to_path_buf(),
+            });
+        }
+        self.end_epoch(epoch, read, recorded, ids)
     }
 
     /// After a pass: every worker's count and loss added up, the recorded ids kept (or given
@@ -1206,6 +1223,10 @@ impl SentenceSink for Worker<'_> {
     fn finish(&mut self) {
         self.leave();
     }
+
+    fn stopped(&self) -> bool {
+        self.gate.is_some_and(|g| g.halted())
+    }
 }
 
 impl tokens::Replay for Worker<'_> {
@@ -1219,5 +1240,9 @@ impl tokens::Replay for Worker<'_> {
 
     fn finish(&mut self) {
         self.leave();
+    }
+
+    fn stopped(&self) -> bool {
+        self.gate.is_some_and(|g| g.halted())
     }
 }

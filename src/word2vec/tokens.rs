@@ -24,6 +24,10 @@ pub trait Replay {
     fn line_end(&mut self, next: u64);
     /// Called once at the end of the stream.
     fn finish(&mut self) {}
+    /// The replay ends early once this says so: the run was stopped.
+    fn stopped(&self) -> bool {
+        false
+    }
 }
 
 pub fn thread_file(dir: &Path, thread: usize) -> PathBuf {
@@ -95,6 +99,10 @@ pub fn replay<R: Replay>(path: &Path, sink: &mut R) -> Result<()> {
     let mut pending_line: Option<(usize, u32)> = None;
     let mut carry = 0usize; // bytes of a partial u32 kept at the front of `buf`
     loop {
+        if sink.stopped() {
+            sink.finish();
+            return Ok(());
+        }
         let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut buf);
         let n = match f.read(&mut bytes[carry..]) {
             Ok(0) => break,

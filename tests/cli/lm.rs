@@ -68,6 +68,7 @@ fn no_sink(f: &mut dyn FnMut(&lm::Metric)) -> lm::train::Sink<'_> {
         extra: serde_json::Value::Null,
         on_metric: f,
         progress: None,
+        stop: None,
     }
 }
 
@@ -175,6 +176,7 @@ fn training_lowers_perplexity_and_the_checkpoint_reloads_to_the_same_loss() {
             extra: serde_json::Value::Null,
             on_metric: &mut count,
             progress: None,
+            stop: None,
         },
         None,
     )

@@ -438,3 +438,119 @@ fn resumes_after_kills_at_random_moments_are_bit_identical() {
         "only {kills} runs were killed before they finished"
     );
 }
+
+/// Through the library: a run stopped by its stop flag right after its first mid-run checkpoint
+/// resumes to the bytes of the run never stopped (skip-gram and GloVe, one thread).
+#[test]
+fn a_stopped_library_run_resumes_to_the_uninterrupted_bytes() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+    use wembed::run::glove::{Checkpoints, GloveResume, GloveRun};
+    use wembed::run::word2vec::{Word2VecResume, Word2VecRun};
+    use wembed::run::{Input, Silent};
+    let d = tmp();
+    let corpus = p(&d, "c.txt");
+    let lang = wembed::synth::Language::new(&wembed::synth::SynthOptions::default()).unwrap();
+    let mut text = Vec::new();
+    lang.write_corpus(400_000, &mut text).unwrap();
+    std::fs::write(&corpus, text).unwrap();
+    let input = Input::new(vec![corpus.clone()]);
+    // Sets the flag once the folder holds a checkpoint.
+    let stop_at_checkpoint = |dir: &Path| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let (f, ckpt) = (flag.clone(), dir.join("checkpoint.json"));
+        let watcher = std::thread::spawn(move || {
+            while !ckpt.exists() {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            f.store(true, Ordering::Relaxed);
+        });
+        (flag, watcher)
+    };
+    let every = Some(Duration::from_millis(30));
+
+    let config = wembed::word2vec::Word2VecConfig {
+        dim: 32,
+        epochs: 3,
+        threads: 1,
+        seed: 5,
+        ..Default::default()
+    };
+    let reference = p(&d, "sg-ref");
+    let run = |out: &Path| Word2VecRun::new(config.clone(), input.clone(), out.to_path_buf());
+    wembed::run::word2vec::fresh(
+        &Word2VecRun {
+            checkpoint_every: None,
+            ..run(&reference)
+        },
+        &Silent,
+    )
+    .unwrap();
+    let k = p(&d, "sg-stopped");
+    let (flag, watcher) = stop_at_checkpoint(&k);
+    let stopped = Word2VecRun {
+        checkpoint_every: every,
+        stop: Some(flag),
+        ..run(&k)
+    };
+    let e = wembed::run::word2vec::fresh(&stopped, &Silent).unwrap_err();
+    assert!(matches!(e, wembed::Error::Interrupted { .. }), "{e}");
+    watcher.join().unwrap();
+    let resume = Word2VecResume {
+        dir: k.clone(),
+        architecture: config.architecture,
+        overrides: Default::default(),
+        input: Default::default(),
+        checkpoint_every: every,
+        stop: None,
+    };
+    wembed::run::word2vec::resume(&resume, &Silent).unwrap();
+    assert_eq!(
+        matrices(&reference),
+        matrices(&k),
+        "skip-gram differs after stop and resume"
+    );
+
+    let config = wembed::glove::GloveConfig {
+        dim: 16,
+        iter: 8,
+        threads: 1,
+        seed: 5,
+        ..Default::default()
+    };
+    let run = |out: &Path| GloveRun::new(config.clone(), input.clone(), out.to_path_buf());
+    let reference = p(&d, "glove-ref");
+    wembed::run::glove::fresh(
+        &GloveRun {
+            checkpoints: Checkpoints::Off,
+            ..run(&reference)
+        },
+        &Silent,
+    )
+    .unwrap();
+    let k = p(&d, "glove-stopped");
+    let (flag, watcher) = stop_at_checkpoint(&k);
+    let stopped = GloveRun {
+        checkpoints: Checkpoints::Every(Duration::from_millis(30)),
+        stop: Some(flag),
+        ..run(&k)
+    };
+    let e = wembed::run::glove::fresh(&stopped, &Silent).unwrap_err();
+    assert!(matches!(e, wembed::Error::Interrupted { .. }), "{e}");
+    watcher.join().unwrap();
+    let resume = GloveResume {
+        dir: k.clone(),
+        overrides: Default::default(),
+        input: Default::default(),
+        checkpoints: Checkpoints::Off,
+        vectors_bin: wembed::run::glove::VECTORS_BIN,
+        stop: None,
+    };
+    wembed::run::glove::resume(&resume, &Silent).unwrap();
+    assert_eq!(
+        matrices(&reference),
+        matrices(&k),
+        "GloVe differs after stop and resume"
+    );
+}

@@ -87,3 +87,44 @@ pub fn zipf_weights(n: usize, s: f64, offset: f64) -> Vec<f64> {
         .map(|k| 1.0 / (k as f64 + 1.0 + offset).powf(s))
         .collect()
 }
+
+/// Pearson's χ² of `seen` counts against `weights` (normalised): the tests' measure of whether a
+/// sampler draws what it should.
+#[cfg(test)]
+pub(crate) fn chi_square(weights: &[f64], seen: &[u64]) -> f64 {
+    let sum: f64 = weights.iter().sum();
+    let n: u64 = seen.iter().sum();
+    weights
+        .iter()
+        .zip(seen)
+        .map(|(wi, &o)| {
+            let e = wi / sum * n as f64;
+            (o as f64 - e).powi(2) / e
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alias_table_matches_its_distribution() {
+        let w = zipf_weights(50, 1.0, 1.0);
+        let table = AliasTable::new(&w).unwrap();
+        let mut r = rng(99);
+        let n = 500_000;
+        let mut seen = vec![0u64; w.len()];
+        for _ in 0..n {
+            seen[table.sample(&mut r)] += 1;
+        }
+        let chi2 = chi_square(&w, &seen);
+        // 49 degrees of freedom: mean 49, sd ~10; 100 is beyond p = 1e-5.
+        assert!(chi2 < 100.0, "chi2 {chi2}");
+        assert!(AliasTable::new(&[]).is_none());
+        assert!(AliasTable::new(&[0.0, 0.0]).is_none());
+        assert!(AliasTable::new(&[1.0, f64::NAN]).is_none());
+        let one = AliasTable::new(&[0.0, 3.0, 0.0]).unwrap();
+        assert!((0..1000).all(|_| one.sample(&mut r) == 1));
+    }
+}

@@ -63,3 +63,48 @@ impl Huffman {
         Huffman { codes, points }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huffman_codes_on_a_known_vocabulary() {
+        let h = Huffman::new(&[5, 3, 2, 1]);
+        assert_eq!(
+            h.codes,
+            vec![vec![0], vec![1, 1], vec![1, 0, 1], vec![1, 0, 0]]
+        );
+        assert_eq!(
+            h.points,
+            vec![vec![2], vec![2, 1], vec![2, 1, 0], vec![2, 1, 0]]
+        );
+        // A larger one: prefix-free, Kraft sum 1, and optimal (cost = sum of inner node weights).
+        let counts: Vec<u64> = (1..=200u64).rev().map(|k| k * k + 7).collect();
+        let h = Huffman::new(&counts);
+        let kraft: f64 = h.codes.iter().map(|c| 0.5f64.powi(c.len() as i32)).sum();
+        assert!((kraft - 1.0).abs() < 1e-12);
+        for (i, a) in h.codes.iter().enumerate() {
+            for b in &h.codes[i + 1..] {
+                assert!(!b.starts_with(a) && !a.starts_with(b));
+            }
+        }
+        let cost: u64 = h
+            .codes
+            .iter()
+            .zip(&counts)
+            .map(|(c, n)| c.len() as u64 * n)
+            .sum();
+        let mut heap: std::collections::BinaryHeap<std::cmp::Reverse<u64>> =
+            counts.iter().map(|&c| std::cmp::Reverse(c)).collect();
+        let mut optimal = 0;
+        while heap.len() > 1 {
+            let a = heap.pop().unwrap().0;
+            let b = heap.pop().unwrap().0;
+            optimal += a + b;
+            heap.push(std::cmp::Reverse(a + b));
+        }
+        assert_eq!(cost, optimal);
+        assert!(h.points.iter().flatten().all(|&p| p < 199));
+    }
+}

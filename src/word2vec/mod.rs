@@ -1246,3 +1246,93 @@ impl tokens::Replay for Worker<'_> {
         self.gate.is_some_and(|g| g.halted())
     }
 }
+
+/// The sampling and schedule of word2vec C, pinned.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sampling::rng;
+
+    #[test]
+    fn subsampling_keep_probability_is_word2vecs() {
+        // t·N = 1e-4 · 1e6 = 100. A word seen 10,000 times: (sqrt(100) + 1) · 100/10000 = 0.11.
+        assert!((keep_probability(10_000, 1_000_000, 1e-4) - 0.11).abs() < 1e-12);
+        // At c = t·N: (1 + 1) · 1 = 2, capped at 1; rare words are always kept.
+        assert_eq!(keep_probability(100, 1_000_000, 1e-4), 1.0);
+        assert_eq!(keep_probability(3, 1_000_000, 1e-4), 1.0);
+        // c = 400: (sqrt(4) + 1) · 100/400 = 0.75.
+        assert!((keep_probability(400, 1_000_000, 1e-4) - 0.75).abs() < 1e-12);
+        // t = 0 switches subsampling off.
+        assert_eq!(keep_probability(10_000, 1_000_000, 0.0), 1.0);
+    }
+
+    #[test]
+    fn negatives_follow_unigram_to_the_chosen_power() {
+        let counts: Vec<u64> = vec![10_000, 4_000, 2_500, 900, 300, 120, 50, 9, 5, 1];
+        let powers = |e: f64| -> Vec<f64> { counts.iter().map(|&c| (c as f64).powf(e)).collect() };
+        // How often each word is drawn in `n` draws from the table built with `exponent`.
+        let draw = |exponent: f64, seed: u64, n: usize| {
+            let table = negative_sampler(&counts, exponent).unwrap();
+            let mut seen = vec![0u64; counts.len()];
+            let mut r = rng(seed);
+            for _ in 0..n {
+                seen[table.sample(&mut r)] += 1;
+            }
+            seen
+        };
+        // word2vec's 0.75 (the default) and fastText's 0.5 (`--ns-exponent 0.5`).
+        for exponent in [Word2VecConfig::new(Architecture::Cbow).ns_exponent, 0.5] {
+            let n = 1_000_000;
+            let seen = draw(exponent, 5, n);
+            let chi2 = crate::sampling::chi_square(&powers(exponent), &seen);
+            // 9 degrees of freedom: the 99.99th percentile is 33.7.
+            assert!(
+                chi2 < 33.7,
+                "exponent {exponent}: chi2 {chi2}, seen {seen:?}"
+            );
+            // And it is not plain unigram: the rarest word is drawn far more often than 1/N_tokens.
+            let unigram_share = 1.0 / counts.iter().sum::<u64>() as f64;
+            assert!(seen[9] as f64 / n as f64 > 3.0 * unigram_share);
+        }
+        assert_eq!(
+            Word2VecConfig::new(Architecture::SkipGram).ns_exponent,
+            0.75
+        );
+        // The exponent is really applied: draws under 0.5 are far from the 0.75 distribution.
+        assert!(crate::sampling::chi_square(&powers(0.75), &draw(0.5, 6, 100_000)) > 1000.0);
+    }
+
+    #[test]
+    fn learning_rate_decays_linearly_to_a_floor() {
+        let s = Schedule {
+            start: 0.025,
+            total: 1_000_000,
+        };
+        assert_eq!(s.lr(0), 0.025);
+        assert!((s.lr(500_000) - 0.0125).abs() < 1e-6);
+        assert!((s.lr(900_000) - 0.0025).abs() < 1e-6);
+        assert!((s.lr(1_000_000) - 0.025e-4).abs() < 1e-9);
+        assert!((s.lr(5_000_000) - 0.025e-4).abs() < 1e-9);
+        let mut prev = f32::MAX;
+        for k in 0..=100 {
+            let lr = s.lr(k * 10_000);
+            assert!(lr <= prev);
+            prev = lr;
+        }
+    }
+
+    #[test]
+    fn window_is_uniform_in_one_to_window() {
+        let mut r = rng(3);
+        let mut seen = [0u64; 6];
+        for _ in 0..600_000 {
+            let b = effective_window(&mut r, 5);
+            assert!((1..=5).contains(&b));
+            seen[b] += 1;
+        }
+        assert_eq!(seen[0], 0);
+        for &c in &seen[1..] {
+            assert!((c as f64 - 120_000.0).abs() < 2_000.0, "{seen:?}");
+        }
+    }
+}

@@ -6,7 +6,6 @@ use crate::common::{assert_one_line_error, p, tmp, wembed, write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use wembed::store::MatrixFile;
 
 /// A model folder big enough that a text export takes a moment: 60,000 words × 200 dimensions.
 fn big_model(dir: &Path) {
@@ -16,11 +15,12 @@ fn big_model(dir: &Path) {
         .map(|i| format!("word{i}\t{}\n", rows - i))
         .collect();
     write(&dir.join("vocab.txt"), vocab.as_bytes());
-    let mut m = MatrixFile::create(&dir.join("input.npy"), rows, cols).unwrap();
-    for (k, x) in m.data_mut().iter_mut().enumerate() {
-        *x = (k % 977) as f32 * 0.001 - 0.4;
-    }
-    m.finish().unwrap();
+    let data: Vec<f32> = (0..rows * cols)
+        .map(|k| (k % 977) as f32 * 0.001 - 0.4)
+        .collect();
+    let mut bytes = crate::common::npy_header(rows, cols);
+    bytes.extend(data.iter().flat_map(|x| x.to_le_bytes()));
+    write(&dir.join("input.npy"), &bytes);
 }
 
 /// Entries of `dir` whose name marks a temporary file.

@@ -198,7 +198,7 @@ fn headers_claiming_huge_sizes_are_refused_without_allocating() {
     let npy_dir = p(&d, "npy");
     std::fs::create_dir_all(&npy_dir).unwrap();
     write(&npy_dir.join("vocab.txt"), b"the\t1\n");
-    let mut npy = wembed::store::npy_header(1_000_000_000_000, 100);
+    let mut npy = crate::common::npy_header(1_000_000_000_000, 100);
     npy.extend_from_slice(&[0u8; 400]);
     write(&npy_dir.join("a.npy"), &npy);
     assert!(Embeddings::load(&npy_dir.join("a.npy")).is_err());

@@ -15,7 +15,6 @@ mod interop;
 mod lm;
 mod resume;
 mod setup;
-mod store;
 mod synth;
 mod train_cli;
 mod vocab;

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use wembed::sampling::{rng, zipf_weights, AliasTable};
 use wembed::synth::{Language, SynthOptions, FAMILIES};
 
 fn corpus(seed: u64, tokens: u64) -> String {
@@ -178,22 +177,3 @@ fn relations_are_planted_in_the_contexts() {
     assert!(cos(&ctx[f0], &ctx[f1]) < 0.5 * cos(&ctx[f0], &ctx[f0b]));
 }
 
-#[test]
-fn alias_table_matches_its_distribution() {
-    let w = zipf_weights(50, 1.0, 1.0);
-    let table = AliasTable::new(&w).unwrap();
-    let mut r = rng(99);
-    let n = 500_000;
-    let mut seen = vec![0u64; w.len()];
-    for _ in 0..n {
-        seen[table.sample(&mut r)] += 1;
-    }
-    let chi2 = crate::common::chi_square(&w, &seen);
-    // 49 degrees of freedom: mean 49, sd ~10; 100 is beyond p = 1e-5.
-    assert!(chi2 < 100.0, "chi2 {chi2}");
-    assert!(AliasTable::new(&[]).is_none());
-    assert!(AliasTable::new(&[0.0, 0.0]).is_none());
-    assert!(AliasTable::new(&[1.0, f64::NAN]).is_none());
-    let one = AliasTable::new(&[0.0, 3.0, 0.0]).unwrap();
-    assert!((0..1000).all(|_| one.sample(&mut r) == 1));
-}

@@ -90,19 +90,6 @@ pub fn sample_text(lines: usize, seed: u64) -> String {
     s
 }
 
-/// Pearson's chi-square of observed draw counts against weights (any scale).
-pub fn chi_square(weights: &[f64], seen: &[u64]) -> f64 {
-    let sum: f64 = weights.iter().sum();
-    let n: u64 = seen.iter().sum();
-    weights
-        .iter()
-        .zip(seen)
-        .map(|(wi, &o)| {
-            let e = wi / sum * n as f64;
-            (o as f64 - e).powi(2) / e
-        })
-        .sum()
-}
 
 /// Runs wembed with `input` on stdin (written from another thread, so large inputs cannot block).
 pub fn wembed_stdin(args: &[&str], input: &[u8]) -> Output {
@@ -178,4 +165,19 @@ pub fn checkpoint_json(dir: &Path) -> Option<serde_json::Value> {
     std::fs::read(dir.join("checkpoint.json"))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
+}
+
+/// An NPY v1.0 header for a `rows × cols` f32 matrix, written here independently of the crate's
+/// own writer, so that a test can build files (lying ones too) the crate then reads.
+pub fn npy_header(rows: usize, cols: usize) -> Vec<u8> {
+    let mut dict =
+        format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    while (10 + dict.len() + 1) % 64 != 0 {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut h = b"\x93NUMPY\x01\x00".to_vec();
+    h.extend((dict.len() as u16).to_le_bytes());
+    h.extend(dict.as_bytes());
+    h
 }

@@ -39,7 +39,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         )
     };
     // Stop as soon as a checkpoint exists.
-    let ckpt = model.join(wembed::checkpoint::FILE);
+    let ckpt = model.join(run::folder::CHECKPOINT);
     let watcher = std::thread::spawn(move || {
         while !ckpt.exists() {
             std::thread::sleep(Duration::from_millis(5));

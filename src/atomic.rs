@@ -19,13 +19,13 @@ pub struct TempPath {
 /// Temporary files and folders to delete if the process is interrupted (Ctrl-C, SIGTERM).
 static CLEANUP: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
-pub fn register_cleanup(path: &Path) {
+pub(crate) fn register_cleanup(path: &Path) {
     if let Ok(mut v) = CLEANUP.lock() {
         v.push(path.to_path_buf());
     }
 }
 
-pub fn unregister_cleanup(path: &Path) {
+pub(crate) fn unregister_cleanup(path: &Path) {
     if let Ok(mut v) = CLEANUP.lock() {
         v.retain(|p| p != path);
     }
@@ -109,10 +109,12 @@ impl TempPath {
         }
     }
 
+    /// The temporary file being written.
     pub fn path(&self) -> &Path {
         self.tmp.as_deref().unwrap_or(&self.target)
     }
 
+    /// The name the file gets once it is complete.
     pub fn target(&self) -> &Path {
         &self.target
     }
@@ -261,6 +263,7 @@ where
 pub struct TempDir(PathBuf);
 
 impl TempDir {
+    /// A fresh `.KIND-PID` folder in `parent`, removed on drop and by Ctrl-C.
     pub fn new(parent: &Path, kind: &str) -> Result<TempDir> {
         let p = parent.join(format!(".{kind}-{}", std::process::id()));
         std::fs::create_dir_all(&p).map_err(|e| Error::io(&p, e))?;
@@ -268,6 +271,7 @@ impl TempDir {
         Ok(TempDir(p))
     }
 
+    /// The folder.
     pub fn path(&self) -> &Path {
         &self.0
     }

@@ -33,7 +33,9 @@ crate::settings::resumable! {
     /// How raw text becomes sentences of tokens.
     #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct CorpusOptions / CorpusOptionsOverrides {
+        /// Lowercase every token (Unicode-aware).
         pub lowercase: bool,
+        /// A longer line is cut into sentences of at most this many tokens, as word2vec C does.
         pub max_sentence_tokens: usize,
     }
 }
@@ -48,8 +50,11 @@ impl Default for CorpusOptions {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How a file's bytes are stored, found from its first bytes, not its name.
 pub enum Compression {
+    /// Text as it is.
     Plain,
+    /// One or more gzip members.
     Gzip,
 }
 
@@ -114,19 +119,27 @@ const FINGERPRINT_HEAD: u64 = 1 << 20;
 /// Size and head hash of a corpus, as a checkpoint records it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Fingerprint {
+    /// Total size of the corpus files.
     pub bytes: u64,
+    /// CRC-32 of the first MiB (of the first file that has bytes).
     pub head_crc32: u32,
 }
 
 #[derive(Clone, Debug)]
+/// One file of a corpus.
 pub struct InputFile {
+    /// Where it is.
     pub path: PathBuf,
+    /// Its size on disk (compressed, for gzip).
     pub len: u64,
+    /// Plain or gzip.
     pub compression: Compression,
 }
 
 #[derive(Clone, Debug)]
+/// Where a corpus's text comes from.
 pub enum Source {
+    /// A file (or a file found in a folder).
     File(InputFile),
     /// Read once, front to back, by one thread: stdin (`-`), or a path that is not a regular
     /// file (a named pipe, `<(...)`, `/dev/stdin`), which cannot be measured, probed or re-read.
@@ -157,6 +170,7 @@ impl Source {
 
 /// What a worker does with each sentence. One sink per thread, so no sink needs a lock.
 pub trait SentenceSink: Send {
+    /// One sentence of tokens, in corpus order within this thread's share.
     fn sentence(&mut self, tokens: &[&str]);
     /// Called after each whole line read from a plain file, with the corpus offset (over all
     /// files, in order) where the next line starts: a position a checkpoint can resume from.
@@ -174,7 +188,9 @@ pub trait SentenceSink: Send {
 pub struct ReadStats {
     /// Uncompressed bytes of text read.
     pub bytes: u64,
+    /// Lines read.
     pub lines: u64,
+    /// Tokens read.
     pub tokens: u64,
     /// Invalid UTF-8 sequences, each replaced by U+FFFD.
     pub invalid_utf8: u64,
@@ -246,10 +262,12 @@ impl Corpus {
         Ok(Corpus { sources, options })
     }
 
+    /// The files and streams, in reading order.
     pub fn sources(&self) -> &[Source] {
         &self.sources
     }
 
+    /// The tokenisation the corpus was opened with.
     pub fn options(&self) -> &CorpusOptions {
         &self.options
     }

@@ -17,6 +17,7 @@ use std::path::Path;
     Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
+/// How an analogy's answer is chosen (Levy and Goldberg 2014).
 pub enum Method {
     /// argmax cos(x,b) − cos(x,a) + cos(x,c) (Mikolov et al. 2013).
     #[value(name = "3cosadd", alias = "cosadd")]
@@ -60,6 +61,7 @@ pub struct UnitVectors<'a> {
 }
 
 impl<'a> UnitVectors<'a> {
+    /// Unit rows of `emb` (only the `restrict` most frequent, if given), looked up by `case`.
     pub fn new(emb: &'a Embeddings, restrict: Option<usize>, case: Case) -> Self {
         let n = restrict.map_or(emb.len(), |r| r.min(emb.len()));
         let dim = emb.dim();
@@ -82,22 +84,27 @@ impl<'a> UnitVectors<'a> {
         }
     }
 
+    /// Rows held.
     pub fn len(&self) -> usize {
         self.n
     }
 
+    /// Whether no row is held.
     pub fn is_empty(&self) -> bool {
         self.n == 0
     }
 
+    /// The row of `word`, matched as the `Case` says.
     pub fn id(&self, word: &str) -> Option<usize> {
         self.index.get(self.case.key(word).as_ref()).copied()
     }
 
+    /// The word of a row.
     pub fn word(&self, row: usize) -> &str {
         &self.emb.words[row]
     }
 
+    /// Row `i`, of unit length.
     pub fn row(&self, i: usize) -> &[f32] {
         &self.unit[i * self.dim..(i + 1) * self.dim]
     }
@@ -124,7 +131,9 @@ impl<'a> UnitVectors<'a> {
 }
 
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+/// Answers of one section of questions.
 pub struct Score {
+    /// Questions answered correctly.
     pub correct: u64,
     /// Questions answered (all four words known).
     pub answered: u64,
@@ -133,9 +142,11 @@ pub struct Score {
 }
 
 impl Score {
+    /// Correct among answered (0 when none was answered).
     pub fn accuracy(&self) -> f64 {
         self.correct as f64 / (self.answered.max(1)) as f64
     }
+    /// Answered among all questions.
     pub fn coverage(&self) -> f64 {
         self.answered as f64 / (self.questions.max(1)) as f64
     }
@@ -147,12 +158,19 @@ impl Score {
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+/// An analogy evaluation, by section and in sum.
 pub struct AnalogyReport {
+    /// Each `: section` of the file, in file order.
     pub sections: Vec<(String, Score)>,
+    /// The sections not marked `gram`.
     pub semantic: Score,
+    /// The `gram` sections.
     pub syntactic: Score,
+    /// All sections.
     pub total: Score,
+    /// Candidate answers were the this-many most frequent words.
     pub restrict: usize,
+    /// How answers were chosen.
     pub method: Method,
 }
 
@@ -329,11 +347,17 @@ impl UnitVectors<'_> {
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+/// A word-pair similarity evaluation.
 pub struct SimilarityReport {
+    /// Pairs in the file.
     pub pairs: usize,
+    /// Pairs whose two words have vectors.
     pub used: usize,
+    /// Pairs with a word without a vector (left out, as gensim does).
     pub oov: usize,
+    /// Spearman's rank correlation of cosines with the human scores.
     pub spearman: f64,
+    /// Pearson's correlation of the same.
     pub pearson: f64,
 }
 
@@ -396,6 +420,7 @@ pub fn ranks(x: &[f64]) -> Vec<f64> {
     r
 }
 
+/// Pearson's correlation; 0 when either side is constant.
 pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
     let n = x.len() as f64;
     if x.len() < 2 {

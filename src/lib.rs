@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! wembed: word embeddings (word2vec skip-gram and CBOW, GloVe) trained on streamed corpora into
 //! memory-mapped matrices, exported to the formats other tools load.
 //!
@@ -5,19 +6,19 @@
 //! hold data; `vocab` counts words; trainers and formats sit above them; `main.rs` is a thin CLI.
 
 pub mod atomic;
-pub mod checkpoint;
+pub(crate) mod checkpoint;
 pub mod corpus;
 pub mod error;
 pub mod eval;
 pub mod glove;
-pub mod hogwild;
-pub mod kernels;
+pub(crate) mod hogwild;
+pub(crate) mod kernels;
 pub mod lm;
 pub mod progress;
 pub mod run;
 pub mod sampling;
 mod settings;
-pub mod store;
+pub(crate) mod store;
 pub mod synth;
 pub mod vectors;
 pub mod vocab;

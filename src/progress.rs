@@ -187,12 +187,14 @@ impl Progress {
         }
     }
 
+    /// What the bar shows after its counts (loss, learning rate).
     pub fn set_message(&self, msg: String) {
         if let Some(bar) = &self.bar {
             bar.set_message(msg);
         }
     }
 
+    /// Counts `bytes` of position and `items` of rate.
     pub fn inc(&self, bytes: u64, items: u64) {
         self.items.fetch_add(items, Ordering::Relaxed);
         if let Some(bar) = &self.bar {
@@ -200,6 +202,7 @@ impl Progress {
         }
     }
 
+    /// Clears the bar; the log lines stop.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();

@@ -9,12 +9,14 @@ use rand::RngCore;
 /// seed means the same stream on every version of every dependency.
 pub type FastRng = rand_xoshiro::Xoshiro256PlusPlus;
 
+/// The crate's seeded random stream.
 pub fn rng(seed: u64) -> FastRng {
     use rand::SeedableRng;
     FastRng::seed_from_u64(seed)
 }
 
 #[derive(Clone, Debug)]
+/// Walker's alias method: O(1) draws from a fixed discrete distribution.
 pub struct AliasTable {
     /// Probability (scaled to u32) of keeping column i rather than taking its alias.
     keep: Vec<u32>,
@@ -55,10 +57,12 @@ impl AliasTable {
         Some(AliasTable { keep, alias })
     }
 
+    /// Outcomes.
     pub fn len(&self) -> usize {
         self.keep.len()
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.keep.is_empty()
     }
@@ -76,6 +80,7 @@ impl AliasTable {
     }
 
     #[inline]
+    /// One draw: an index with probability proportional to its weight.
     pub fn sample<R: RngCore>(&self, rng: &mut R) -> usize {
         self.sample_with(rng.next_u64())
     }

@@ -287,15 +287,8 @@ impl MatrixFile {
         })
     }
 
-    pub fn rows(&self) -> usize {
-        self.layout.rows
-    }
-
-    pub fn cols(&self) -> usize {
-        self.layout.cols
-    }
-
-    pub fn data(&self) -> &[f32] {
+    #[cfg(test)]
+    fn data(&self) -> &[f32] {
         bytemuck::cast_slice(&self.mmap[self.layout.offset..])
     }
 

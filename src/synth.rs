@@ -19,7 +19,9 @@ use std::collections::HashSet;
 use std::io::Write;
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+/// How the synthetic language is drawn.
 pub struct SynthOptions {
+    /// Seed of everything drawn.
     pub seed: u64,
     /// Pairs per relation family.
     pub pairs: usize,
@@ -55,8 +57,11 @@ const ROLE_WORDS: usize = 3;
 const DOMAIN_WORDS: usize = 3;
 const TOPIC_WORDS: usize = 4;
 
+/// A relation family: word pairs that stand in the same relation (country–capital).
 pub struct Family {
+    /// Its analogy section's name.
     pub name: &'static str,
+    /// Its (a, b) pairs.
     pub pairs: Vec<(String, String)>,
     roles: [Vec<String>; 2],
     domain: Vec<String>,
@@ -66,7 +71,9 @@ pub struct Family {
 
 /// The lexicon and grammar of one seed.
 pub struct Language {
+    /// The relation families.
     pub families: Vec<Family>,
+    /// Filler words, most frequent first.
     pub filler: Vec<String>,
     filler_sampler: AliasTable,
     options: SynthOptions,
@@ -93,6 +100,7 @@ fn pseudo_word(rng: &mut FastRng, taken: &mut HashSet<String>) -> String {
 }
 
 impl Language {
+    /// The language of `options`; refused when the options cannot make one.
     pub fn new(options: &SynthOptions) -> Result<Language> {
         if options.pairs < 2 || options.filler < 1 {
             return Err(Error::Invalid(

@@ -13,6 +13,7 @@ use std::time::Instant;
 const ENTRY_OVERHEAD: usize = 64;
 
 crate::settings::resumable! {
+    /// How the vocabulary is counted and pruned.
     #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
     pub struct VocabOptions / VocabOptionsOverrides {
         /// Words seen fewer times are dropped.
@@ -45,6 +46,7 @@ pub struct Vocab {
 /// What counting saw, for the summary line and for `config.json`.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct VocabStats {
+    /// What the reader saw.
     pub read: ReadStats,
     /// Distinct words seen (after pruning, if any happened).
     pub types: usize,
@@ -56,6 +58,7 @@ pub struct VocabStats {
     pub prunes: u64,
     /// Highest count a pruning dropped (words at or below it may be undercounted).
     pub pruned_below: u64,
+    /// Wall time of counting.
     pub seconds: f64,
 }
 
@@ -69,6 +72,7 @@ pub struct Counter {
 }
 
 impl Counter {
+    /// A counter whose tables may use `budget` bytes.
     pub fn new(budget: usize) -> Self {
         Counter {
             map: HashMap::new(),
@@ -79,6 +83,7 @@ impl Counter {
         }
     }
 
+    /// Counts `n` more of `word`.
     pub fn add(&mut self, word: &str, n: u64) {
         if let Some(c) = self.map.get_mut(word) {
             *c += n;
@@ -205,30 +210,37 @@ impl Vocab {
         Ok((vocab, stats))
     }
 
+    /// Words.
     pub fn len(&self) -> usize {
         self.words.len()
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()
     }
 
+    /// The words, most frequent first.
     pub fn words(&self) -> &[String] {
         &self.words
     }
 
+    /// Their counts.
     pub fn counts(&self) -> &[u64] {
         &self.counts
     }
 
+    /// The word of an id.
     pub fn word(&self, id: u32) -> &str {
         &self.words[id as usize]
     }
 
+    /// The count of an id.
     pub fn count(&self, id: u32) -> u64 {
         self.counts[id as usize]
     }
 
+    /// The id of a word.
     pub fn id(&self, word: &str) -> Option<u32> {
         self.index.get(word).copied()
     }

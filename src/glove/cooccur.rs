@@ -126,7 +126,9 @@ impl SentenceSink for Counter<'_> {
 /// The counted co-occurrences, as sorted runs waiting to be merged.
 pub struct Cooccurrences {
     runs: Vec<Run>,
+    /// Counts are fixed-point: stored value = weight · scale.
     pub scale: u64,
+    /// Sorted runs written to disk because the memory budget was reached.
     pub spilled_runs: usize,
 }
 

@@ -26,19 +26,26 @@ use std::path::Path;
 use std::time::Instant;
 
 crate::settings::resumable! {
+    /// GloVe's settings, shared by the CLI, the trainer and `config.json`.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     pub struct GloveConfig / GloveOverrides {
+        /// Dimension of W and W~.
         pub dim: usize,
         /// Symmetric context window (words on each side), weighted 1/distance.
         pub window: usize,
+        /// Counts at or above this get full weight in the cost.
         pub x_max: f64,
+        /// Exponent of the weighting below `x_max`.
         pub alpha: f64,
         /// AdaGrad's initial learning rate.
         pub lr: f64,
+        /// Training iterations over the shuffled records.
         pub iter: usize,
         /// Budget for counting and shuffling, in bytes.
         pub memory: usize,
+        /// Worker threads (counting and training).
         pub threads: usize,
+        /// Seed of the initialisation and the shuffle.
         pub seed: u64,
         /// Gradient components are clipped to ±this, as the Stanford tool does.
         pub grad_clip: f64,
@@ -107,17 +114,24 @@ impl GloveConfig {
 /// Time and peak memory of one stage.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Stage {
+    /// `count`, `merge+shuffle`, `train`.
     pub name: String,
+    /// Wall time.
     pub seconds: f64,
     /// Peak resident memory of the process during the stage, when the OS tells it.
     pub peak_rss_mib: Option<f64>,
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+/// What a GloVe run did.
 pub struct GloveStats {
+    /// Non-zero co-occurrence records trained on.
     pub records: u64,
+    /// Sorted runs counting spilled to disk.
     pub spilled_runs: usize,
+    /// Mean cost per record of each iteration.
     pub cost: Vec<f64>,
+    /// Each stage's time and memory.
     pub stages: Vec<Stage>,
 }
 
@@ -137,18 +151,24 @@ fn peak_rss_mib() -> Option<f64> {
 /// iteration (the matrices are synced at each iteration's end anyway).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GloveState {
+    /// The run's settings.
     pub config: GloveConfig,
+    /// Rows of the matrices.
     pub vocab_words: usize,
+    /// Records in the shuffled file.
     pub records: u64,
+    /// Sorted runs counting spilled to disk.
     pub spilled_runs: usize,
     /// Training iterations finished; the next starts from the matrices on disk.
     pub iter_done: usize,
+    /// Mean cost of each finished iteration.
     pub costs: Vec<f64>,
     /// Mid-iteration: records each thread has done of its share of iteration `iter_done + 1`,
     /// and the cost they added (empty at an iteration boundary).
     #[serde(default)]
     pub positions: Vec<u64>,
     #[serde(default)]
+    /// Cost each thread had summed when it stopped for the checkpoint.
     pub partial_costs: Vec<f64>,
     /// The generation of the matrix snapshots (`.NAME.ckpt.GEN`) this checkpoint stands for;
     /// `None` in checkpoints made before snapshots, whose partial files are taken as they are.
@@ -161,10 +181,13 @@ pub struct GloveState {
 /// Whether to checkpoint, and what to resume from.
 #[derive(Clone, Debug, Default)]
 pub struct GloveCheckpointing {
+    /// Checkpoint at all (after the shuffle and after every iteration).
     pub enabled: bool,
     /// Also checkpoint inside an iteration at this interval.
     pub every: Option<std::time::Duration>,
+    /// The checkpoint to continue from.
     pub resume: Option<GloveState>,
+    /// The caller's record, kept in the checkpoint as it is.
     pub meta: serde_json::Value,
     /// Once set, training takes a last checkpoint, stops and returns [`Error::Interrupted`]
     /// (counting and shuffling run to their end first).
@@ -184,8 +207,11 @@ const PARTIALS: [&str; 7] = [
 
 /// Progress for each stage, supplied by the caller (the CLI draws bars; tests pass hidden ones).
 pub struct Progresses<'a> {
+    /// Counting's progress over the corpus bytes.
     pub count: &'a Progress,
+    /// Makes training's progress, given its total of records.
     pub train: &'a dyn Fn(u64) -> Progress,
+    /// Lines of news (records counted, each iteration's cost, checkpoints).
     pub note: &'a (dyn Fn(&str) + Sync),
 }
 

@@ -17,9 +17,13 @@ use std::path::{Path, PathBuf};
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Record {
+    /// Row of the word.
     pub i: u32,
+    /// Row of the context word.
     pub j: u32,
+    /// ln X_ij.
     pub log_x: f32,
+    /// f(X_ij), the record's weight in the cost.
     pub weight: f32,
 }
 

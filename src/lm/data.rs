@@ -15,9 +15,13 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
+/// The token of every word outside the vocabulary.
 pub const UNK: &str = "<unk>";
+/// The token that ends every line.
 pub const EOS: &str = "<eos>";
+/// Id of [`UNK`].
 pub const UNK_ID: u32 = 0;
+/// Id of [`EOS`].
 pub const EOS_ID: u32 = 1;
 
 /// True when sentence `index` (0-based) belongs to the validation split.
@@ -27,10 +31,15 @@ pub fn is_heldout(index: u64, holdout: u64) -> bool {
 
 /// Train and validation id streams, each sentence followed by `<eos>`.
 pub struct LmData {
+    /// `<unk>`, `<eos>`, then the kept words by frequency.
     pub vocab: Vocab,
+    /// The training split as token ids, lines ended by `<eos>`.
     pub train: Vec<u32>,
+    /// The validation split, likewise.
     pub valid: Vec<u32>,
+    /// Lines in the training split.
     pub train_sentences: u64,
+    /// Lines in the validation split.
     pub valid_sentences: u64,
 }
 

@@ -14,6 +14,7 @@ use crate::{Error, Result};
     Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
+/// How pretrained vectors are scaled into the token embedding.
 pub enum InitScale {
     /// Centre each dimension over the matched rows, divide by the overall standard deviation,
     /// multiply by the random initialiser's: the geometry (cosines up to the common shift) stays,
@@ -38,12 +39,17 @@ impl std::str::FromStr for InitScale {
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// What a pretrained initialisation did.
 pub struct InitReport {
+    /// Vocabulary words that had a vector.
     pub matched: usize,
+    /// Vocabulary size.
     pub vocab: usize,
+    /// Dimension of the vectors.
     pub vector_dim: usize,
     /// Standard deviation of the matched rows' entries before and after the rescale.
     pub std_before: f64,
+    /// Their std after (the rescale's target under `std`).
     pub std_after: f64,
 }
 

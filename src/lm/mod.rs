@@ -7,7 +7,7 @@
 pub mod data;
 pub mod init;
 pub mod model;
-pub mod optim;
+pub(crate) mod optim;
 pub mod plot;
 pub mod report;
 pub mod train;
@@ -96,12 +96,17 @@ impl Arm {
 pub enum Event<'a> {
     /// An arm's embedding was initialised from the vectors.
     Init(&'a Arm, &'a InitReport),
+    /// An evaluation of an arm.
     Metric(&'a Arm, &'a Metric),
 }
 
+/// One arm's outcome.
 pub struct ArmResult {
+    /// The arm.
     pub arm: Arm,
+    /// What its initialisation matched, for pretrained arms.
     pub init: Option<InitReport>,
+    /// Its evaluations, step 0 first.
     pub metrics: Vec<Metric>,
 }
 

@@ -14,13 +14,16 @@ use candle_nn::{linear, linear_no_bias, Linear, VarBuilder};
 pub const DEFAULT_DIM: usize = 128;
 
 crate::settings::resumable! {
+    /// Everything that fixes the shape of the network (saved in a checkpoint's `config.json`).
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     pub struct Config / ConfigOverrides {
         /// Tokens, `<unk>` and `<eos>` included.
         pub vocab_size: usize,
         /// Width of the residual stream.
         pub dim: usize,
+        /// Transformer blocks.
         pub layers: usize,
+        /// Attention heads per block.
         pub heads: usize,
         /// Longest sequence the learned positions cover.
         pub context: usize,
@@ -96,12 +99,17 @@ impl Shape {
 /// Sane limits on the model's shape: far above anything this small LM is for, low enough that a
 /// lying `config.json` or a mistyped flag is an error, never an allocation of terabytes.
 pub const MAX_WIDTH: usize = 1 << 16;
+/// Longest context.
 pub const MAX_CONTEXT: usize = 1 << 16;
+/// Most layers.
 pub const MAX_LAYERS: usize = 1024;
+/// Widest MLP, as a multiple of the width.
 pub const MAX_MLP_RATIO: usize = 64;
+/// Largest vocabulary.
 pub const MAX_VOCAB: usize = 10_000_000;
 
 impl Config {
+    /// Width of the token-embedding table.
     pub fn embed_width(&self) -> usize {
         self.embed_dim.unwrap_or(self.dim)
     }
@@ -221,8 +229,10 @@ impl Block {
 /// Variable names, fixed because a checkpoint is a safetensors file keyed by them and
 /// `--init` writes the pretrained rows into `TOKEN_EMBEDDING`.
 pub const TOKEN_EMBEDDING: &str = "tok.weight";
+/// Name of the learned map from the vectors' width to the model's.
 pub const PROJECTION: &str = "tok_proj.weight";
 
+/// A pre-LayerNorm decoder-only Transformer with learned positions.
 pub struct Transformer {
     tok: Tensor,
     proj: Option<Linear>,
@@ -234,6 +244,7 @@ pub struct Transformer {
 }
 
 impl Transformer {
+    /// The network, its variables made through `vb`.
     pub fn new(cfg: &Config, vb: VarBuilder) -> Result<Self> {
         if cfg.heads == 0 || cfg.dim % cfg.heads != 0 {
             candle_core::bail!("dim {} is not a multiple of heads {}", cfg.dim, cfg.heads);
@@ -265,6 +276,7 @@ impl Transformer {
         })
     }
 
+    /// Its shape.
     pub fn config(&self) -> &Config {
         &self.cfg
     }

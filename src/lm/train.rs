@@ -23,9 +23,13 @@ use std::time::Instant;
 /// The random initialiser's standard deviation (GPT-2's), which `--init-scale std` matches.
 pub const INIT_STD: f64 = 0.02;
 
+/// Weights, optimizer moments and training state.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// Shape and run record ([`crate::run::lm::LmConfigFile`]).
 pub const CONFIG_FILE: &str = "config.json";
+/// The LM's vocabulary.
 pub const VOCAB_FILE: &str = "vocab.txt";
+/// One row per evaluation.
 pub const METRICS_FILE: &str = "metrics.csv";
 /// Metadata key of the training state inside `model.safetensors`.
 const STATE_KEY: &str = "wembed_train_state";
@@ -53,9 +57,13 @@ pub fn read_config(dir: &Path) -> Result<serde_json::Value> {
 
 /// A model with its variables and vocabulary.
 pub struct Lm {
+    /// Every variable, by name.
     pub varmap: VarMap,
+    /// The network.
     pub model: Transformer,
+    /// Its tokens, `<unk>` and `<eos>` first.
     pub vocab: Vocab,
+    /// Where its tensors live.
     pub device: Device,
 }
 
@@ -321,8 +329,11 @@ crate::settings::resumable! {
     /// How to train: the optimiser, the schedule and what to measure.
     #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
     pub struct TrainOptions / TrainOptionsOverrides {
+        /// Optimisation steps.
         pub steps: usize,
+        /// Windows per batch.
         pub batch: usize,
+        /// Peak learning rate.
         pub lr: f64,
         /// Linear warm-up steps, then cosine decay to a tenth of `lr`.
         pub warmup: usize,
@@ -330,6 +341,7 @@ crate::settings::resumable! {
         pub weight_decay: f64,
         /// Global gradient-norm clip (0: none).
         pub clip: f64,
+        /// Evaluate every this many steps (0: at the start and the end only).
         pub eval_every: usize,
         /// Validation predictions per evaluation (a prefix of the validation split).
         pub valid_tokens: usize,
@@ -396,22 +408,32 @@ impl TrainOptions {
 /// saved beside it, to continue as if never stopped (the data order is replayed from its seed).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TrainState {
+    /// Steps taken.
     pub step: usize,
     /// Steps taken by each optimiser group (embedding, decayed matrices, the rest).
     pub optimizer_steps: [usize; 3],
+    /// Seconds spent in steps (evaluations excluded), for tokens/s.
     pub train_time: f64,
+    /// Every evaluation so far.
     pub metrics: Vec<MetricRecord>,
+    /// Training loss summed since the last evaluation.
     pub loss_sum: f64,
+    /// Steps in that sum.
     pub loss_n: usize,
 }
 
 /// A `Metric` as JSON can hold it (no NaN).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct MetricRecord {
+    /// Step of the evaluation.
     pub step: usize,
+    /// Mean training loss since the previous one (none at step 0).
     pub train_loss: Option<f64>,
+    /// Validation cross-entropy (nats per token).
     pub valid_loss: f64,
+    /// Training tokens per second of step time.
     pub tokens_per_s: f64,
+    /// Wall time since the run began.
     pub seconds: f64,
 }
 
@@ -442,12 +464,14 @@ impl From<&MetricRecord> for Metric {
 
 /// A checkpoint to continue from: its state and the optimizer's saved moments.
 pub struct Resume {
+    /// Where training stood.
     pub state: TrainState,
+    /// Every tensor of the checkpoint (weights and moments).
     pub tensors: std::collections::HashMap<String, Tensor>,
 }
 
 /// Reads the training state and every tensor of a checkpoint folder.
-pub fn read_resume(dir: &Path, device: &Device) -> Result<Resume> {
+pub(crate) fn read_resume(dir: &Path, device: &Device) -> Result<Resume> {
     let weights = dir.join(WEIGHTS_FILE);
     let bytes = std::fs::read(&weights).map_err(|e| Error::io(&weights, e))?;
     let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
@@ -467,12 +491,17 @@ pub fn read_resume(dir: &Path, device: &Device) -> Result<Resume> {
 /// One row of `metrics.csv`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Metric {
+    /// Steps taken.
     pub step: usize,
     /// Mean training loss since the previous row (NaN at step 0).
     pub train_loss: f64,
+    /// Validation cross-entropy (nats per token).
     pub valid_loss: f64,
+    /// Its exponential.
     pub valid_ppl: f64,
+    /// Training tokens per second of step time.
     pub tokens_per_s: f64,
+    /// Wall time since the run began.
     pub seconds: f64,
 }
 
@@ -487,8 +516,11 @@ fn lr_at(step: usize, o: &TrainOptions) -> f64 {
 
 /// Where training writes: the checkpoint folder and a line per evaluation for the caller.
 pub struct Sink<'a> {
+    /// The checkpoint folder; none: nothing is saved.
     pub dir: Option<PathBuf>,
+    /// The caller's record, stored in `config.json` with the step and options added.
     pub extra: serde_json::Value,
+    /// Called with each evaluation.
     pub on_metric: &'a mut dyn FnMut(&Metric),
     /// Steps done, with the running cross-entropy since the last evaluation as its message.
     pub progress: Option<&'a crate::progress::Progress>,

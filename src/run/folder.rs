@@ -55,6 +55,8 @@ pub fn write_vectors_bin(dir: &Path, which: Which) -> Result<()> {
     word2vec::write_binary(&dir.join(VECTORS_BIN), &view)
 }
 
+/// A run's checkpoint, while it trains.
+pub const CHECKPOINT: &str = crate::checkpoint::FILE;
 /// Context vectors (GloVe: W~).
 pub const OUTPUT: &str = "output.npy";
 
@@ -109,8 +111,11 @@ pub fn refuse_own_file(path: &Path) -> Result<()> {
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Which {
+    /// `input.npy`: word vectors.
     Input,
+    /// `output.npy`: context vectors.
     Output,
+    /// Their sum.
     Sum,
 }
 

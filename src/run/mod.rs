@@ -41,20 +41,36 @@ use std::path::Path;
 pub enum Stage<'a> {
     /// Input bytes read (known for files, `None` for stdin), counting `item`s (tokens) too.
     Bytes {
+        /// Shown before the bar.
         label: &'a str,
+        /// Bytes to read.
         total: Option<u64>,
+        /// What the rate counts.
         item: &'static str,
     },
     /// Words trained over all epochs, on `threads` threads.
     Words {
+        /// Shown before the bar.
         label: &'a str,
+        /// Words over all epochs.
         total: u64,
+        /// Threads, for the per-thread rate.
         threads: usize,
     },
     /// GloVe's co-occurrence records over all iterations.
-    Records { label: &'a str, total: u64 },
+    Records {
+        /// Shown before the bar.
+        label: &'a str,
+        /// Records over all iterations.
+        total: u64,
+    },
     /// Optimisation steps (the LM).
-    Steps { label: &'a str, total: u64 },
+    Steps {
+        /// Shown before the bar.
+        label: &'a str,
+        /// Steps to take.
+        total: u64,
+    },
 }
 
 /// How a client watches a run: each stage gets a [`Progress`] to count into (the trainers' hot

@@ -14,11 +14,19 @@ use std::path::Path;
 
 /// Row storage: owned after parsing a file, mapped for float32 `.npy`.
 pub enum Matrix {
-    Owned { data: Vec<f32>, cols: usize },
+    /// Values in memory.
+    Owned {
+        /// Every value, row-major.
+        data: Vec<f32>,
+        /// Columns.
+        cols: usize,
+    },
+    /// A float32 `.npy` file, mapped.
     Mapped(NpyMatrix),
 }
 
 impl Matrix {
+    /// Columns (the dimension).
     pub fn cols(&self) -> usize {
         match self {
             Matrix::Owned { cols, .. } => *cols,
@@ -26,6 +34,7 @@ impl Matrix {
         }
     }
 
+    /// Every value, row-major.
     pub fn data(&self) -> &[f32] {
         match self {
             Matrix::Owned { data, .. } => data,
@@ -33,6 +42,7 @@ impl Matrix {
         }
     }
 
+    /// Row `i`.
     pub fn row(&self, i: usize) -> &[f32] {
         let c = self.cols();
         &self.data()[i * c..(i + 1) * c]
@@ -42,20 +52,28 @@ impl Matrix {
 /// Words (in file order: most frequent first for every format wembed writes), their counts when
 /// the source has them, and their vectors.
 pub struct Embeddings {
+    /// One word per row.
     pub words: Vec<String>,
+    /// Corpus counts, when the format carries them (a model folder's vocab.txt).
     pub counts: Option<Vec<u64>>,
+    /// The vectors.
     pub matrix: Matrix,
 }
 
 /// What a writer needs: `len` rows of `dim` values, each with its word. Writers pull rows one at a
 /// time, so an export never needs a second copy of a mapped matrix.
 pub trait Rows {
+    /// Rows.
     fn len(&self) -> usize;
+    /// Columns.
     fn dim(&self) -> usize;
+    /// The word of row `i`.
     fn word(&self, i: usize) -> &str;
     /// Count of word i, if known (written to `vocab.txt` beside npy and safetensors exports).
     fn count(&self, i: usize) -> Option<u64>;
+    /// Writes row `i` into `out` (which has `dim` values).
     fn row_into(&self, i: usize, out: &mut [f32]);
+    /// Whether there are no rows.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -80,18 +98,22 @@ impl Rows for Embeddings {
 }
 
 impl Embeddings {
+    /// Rows.
     pub fn len(&self) -> usize {
         self.words.len()
     }
 
+    /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()
     }
 
+    /// Dimension.
     pub fn dim(&self) -> usize {
         self.matrix.cols()
     }
 
+    /// Row `i`.
     pub fn row(&self, i: usize) -> &[f32] {
         self.matrix.row(i)
     }
@@ -166,15 +188,21 @@ impl Embeddings {
 pub enum Format {
     #[value(name = "word2vec-bin")]
     #[serde(rename = "word2vec-bin")]
+    /// word2vec's binary format (`-binary 1`).
     Word2VecBin,
     #[value(name = "word2vec-text")]
     #[serde(rename = "word2vec-text")]
+    /// word2vec's text format, with its `rows dim` header.
     Word2VecText,
+    /// Stanford GloVe's text format: no header.
     GloveText,
     #[value(name = "fasttext-vec")]
     #[serde(rename = "fasttext-vec")]
+    /// fastText's `.vec`: word2vec text.
     FastTextVec,
+    /// A numpy `.npy` matrix, words in `NAME.vocab.txt` beside it.
     Npy,
+    /// One safetensors tensor, the words in its metadata.
     Safetensors,
 }
 
@@ -201,13 +229,18 @@ pub use crate::store::Dtype;
 
 /// Rows of one or two matrices (summed), cut to the first `limit` and optionally unit length.
 pub struct View<'a> {
+    /// The rows.
     pub base: &'a Embeddings,
+    /// Rows added to them (GloVe's W + W~).
     pub add: Option<&'a Embeddings>,
+    /// Rows shown: the first this many.
     pub limit: usize,
+    /// Rows scaled to unit length.
     pub normalize: bool,
 }
 
 impl<'a> View<'a> {
+    /// A view of `base` (+ `add`), refused when the two disagree in words or shape.
     pub fn new(
         base: &'a Embeddings,
         add: Option<&'a Embeddings>,

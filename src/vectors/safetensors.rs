@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use safetensors::tensor::{Dtype as StDtype, SafeTensors};
 use std::path::Path;
 
+/// Name of the tensor that holds the vectors.
 pub const TENSOR: &str = "embeddings";
 
 /// A safetensors file starts with the little-endian length of its JSON header, then `{`.
@@ -46,6 +47,7 @@ pub fn write(path: &Path, rows: &dyn Rows, dtype: Dtype) -> Result<()> {
     super::write_vocab(&super::npy::vocab_path(path), rows)
 }
 
+/// Reads vectors written by [`write`] (or any file with one 2-D F32/F16 tensor and the words).
 pub fn read(path: &Path) -> Result<Embeddings> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let map = crate::store::map(&file).map_err(|e| Error::io(path, e))?;

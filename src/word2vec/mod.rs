@@ -8,7 +8,7 @@
 mod huffman;
 mod tokens;
 
-pub use huffman::Huffman;
+pub(crate) use huffman::Huffman;
 
 use crate::atomic::{partial_path, remove_stale_temp_dirs, unregister_cleanup, TempDir};
 use crate::checkpoint;
@@ -29,8 +29,11 @@ use std::time::Instant;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// Which word2vec model.
 pub enum Architecture {
+    /// Predict each context word from the centre word.
     SkipGram,
+    /// Predict the centre word from its context (the mean of its vectors).
     Cbow,
 }
 
@@ -38,7 +41,9 @@ crate::settings::resumable! {
     /// Hyperparameters, shared by the CLI, the trainer and `config.json`.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     pub struct Word2VecConfig / Word2VecOverrides {
+        /// Skip-gram or CBOW.
         pub architecture: Architecture,
+        /// Dimension of the vectors.
         pub dim: usize,
         /// Maximum distance between centre and context word; the effective window of each centre word
         /// is drawn uniformly from 1..=window.
@@ -54,6 +59,7 @@ crate::settings::resumable! {
         pub hs: bool,
         /// Subsampling threshold t; 0 disables subsampling.
         pub sample: f64,
+        /// Passes over the corpus.
         pub epochs: usize,
         /// Starting learning rate; it decays linearly to lr·1e-4.
         pub lr: f32,
@@ -70,7 +76,9 @@ crate::settings::resumable! {
         /// vectors; off trades the speed for the disk space.
         #[serde(default = "yes")]
         pub pretokenize: bool,
+        /// Worker threads.
         pub threads: usize,
+        /// Seed of the initialisation and sampling (one thread is then bit-reproducible).
         pub seed: u64,
     }
 }
@@ -152,8 +160,11 @@ impl Word2VecConfig {
 
 /// Limits far above any useful setting, so that only a mistake meets them.
 pub const MAX_DIM: usize = 1 << 16;
+/// Widest window.
 pub const MAX_WINDOW: usize = 10_000;
+/// Most negatives.
 pub const MAX_NEGATIVE: usize = 10_000;
+/// Most epochs.
 pub const MAX_EPOCHS: usize = 100_000;
 
 fn yes() -> bool {
@@ -169,7 +180,7 @@ fn word2vec_exponent() -> f64 {
 
 /// The learning rate after `done` of `total` words: linear decay, floored at lr·1e-4.
 #[derive(Clone, Copy, Debug)]
-pub struct Schedule {
+pub(crate) struct Schedule {
     pub start: f32,
     pub total: u64,
 }
@@ -184,7 +195,7 @@ impl Schedule {
 
 /// word2vec's probability of keeping one occurrence of a word of count `c` among `total` tokens:
 /// `(sqrt(c/(t·N)) + 1)·(t·N)/c`, capped at 1. `t = 0` keeps everything.
-pub fn keep_probability(count: u64, total: u64, t: f64) -> f64 {
+pub(crate) fn keep_probability(count: u64, total: u64, t: f64) -> f64 {
     if t <= 0.0 || count == 0 {
         return 1.0;
     }
@@ -194,14 +205,14 @@ pub fn keep_probability(count: u64, total: u64, t: f64) -> f64 {
 }
 
 /// The negative-sampling distribution: unigram counts raised to `exponent` (0.75 in word2vec).
-pub fn negative_sampler(counts: &[u64], exponent: f64) -> Option<AliasTable> {
+pub(crate) fn negative_sampler(counts: &[u64], exponent: f64) -> Option<AliasTable> {
     let w: Vec<f64> = counts.iter().map(|&c| (c as f64).powf(exponent)).collect();
     AliasTable::new(&w)
 }
 
 /// The effective window of one centre word: uniform in 1..=window.
 #[inline]
-pub fn effective_window<R: RngCore>(rng: &mut R, window: usize) -> usize {
+pub(crate) fn effective_window<R: RngCore>(rng: &mut R, window: usize) -> usize {
     1 + (rng.next_u64() % window as u64) as usize
 }
 
@@ -210,8 +221,11 @@ pub fn effective_window<R: RngCore>(rng: &mut R, window: usize) -> usize {
 pub struct TrainStats {
     /// In-vocabulary words read, over all epochs (before subsampling).
     pub words: u64,
+    /// Wall time.
     pub seconds: f64,
+    /// Words per second trained by this process.
     pub words_per_sec: f64,
+    /// Worker threads.
     pub threads: usize,
     /// Mean training loss of each epoch, per (context, centre) pair: the negative-sampling log
     /// loss −ln σ(u·v) − Σ ln σ(−u·n), plus the hierarchical-softmax path's log loss with `hs`
@@ -223,9 +237,13 @@ pub struct TrainStats {
 /// A checkpoint of a word2vec run (`checkpoint.json` in the model folder).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct State {
+    /// The run's settings.
     pub config: Word2VecConfig,
+    /// Words in its vocabulary.
     pub vocab_words: usize,
+    /// Their summed counts.
     pub vocab_total: u64,
+    /// Size of the corpus, to refuse another.
     pub corpus_bytes: Option<u64>,
     /// The epoch under way.
     pub epoch: usize,
@@ -292,9 +310,11 @@ impl State {
 pub struct ThreadState {
     /// Corpus offset of its next line.
     pub position: u64,
+    /// Its random stream where it stopped.
     pub rng: FastRng,
     /// Words read since it last added its count to the shared total (and refreshed `lr`).
     pub unreported: u64,
+    /// Its learning rate.
     pub lr: f32,
     /// Sentences seen, which decides the ones whose loss is measured.
     pub sentences: u64,
@@ -306,7 +326,9 @@ pub struct Checkpointing {
     /// Interval between checkpoints; `None` with no `resume` means no checkpoints at all (the
     /// matrices then live under temporary names that vanish if the run dies).
     pub every: Option<Duration>,
+    /// The checkpoint to continue from.
     pub resume: Option<State>,
+    /// The caller's record, kept in the checkpoint as it is.
     pub meta: serde_json::Value,
     /// Once set, the run takes a last checkpoint (where the corpus allows one mid-epoch), stops
     /// and returns [`Error::Interrupted`].

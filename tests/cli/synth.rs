@@ -176,4 +176,3 @@ fn relations_are_planted_in_the_contexts() {
     let f0b = &lang.families[0].pairs[0].1;
     assert!(cos(&ctx[f0], &ctx[f1]) < 0.5 * cos(&ctx[f0], &ctx[f0b]));
 }
-

@@ -90,7 +90,6 @@ pub fn sample_text(lines: usize, seed: u64) -> String {
     s
 }
 
-
 /// Runs wembed with `input` on stdin (written from another thread, so large inputs cannot block).
 pub fn wembed_stdin(args: &[&str], input: &[u8]) -> Output {
     use std::process::Stdio;

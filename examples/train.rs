@@ -84,7 +84,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let analogies = eval::analogy(
         &loaded,
         &root.join("synth-questions.txt"),
-        Some(30_000),
+        Some(eval::RESTRICT),
         Method::CosAdd,
         Case::Fold,
     )?;

@@ -49,8 +49,8 @@ impl Default for CorpusOptions {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 /// How a file's bytes are stored, found from its first bytes, not its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Compression {
     /// Text as it is.
     Plain,
@@ -125,8 +125,8 @@ pub struct Fingerprint {
     pub head_crc32: u32,
 }
 
-#[derive(Clone, Debug)]
 /// One file of a corpus.
+#[derive(Clone, Debug)]
 pub struct InputFile {
     /// Where it is.
     pub path: PathBuf,
@@ -136,8 +136,8 @@ pub struct InputFile {
     pub compression: Compression,
 }
 
-#[derive(Clone, Debug)]
 /// Where a corpus's text comes from.
+#[derive(Clone, Debug)]
 pub enum Source {
     /// A file (or a file found in a folder).
     File(InputFile),

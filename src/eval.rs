@@ -13,11 +13,15 @@ use hashbrown::HashMap;
 use rayon::prelude::*;
 use std::path::Path;
 
+/// Analogies are answered among this many most frequent words by default, as gensim's
+/// `evaluate_word_analogies` and word2vec's `compute-accuracy` do.
+pub const RESTRICT: usize = 30_000;
+
+/// How an analogy's answer is chosen (Levy and Goldberg 2014).
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
-/// How an analogy's answer is chosen (Levy and Goldberg 2014).
 pub enum Method {
     /// argmax cos(x,b) − cos(x,a) + cos(x,c) (Mikolov et al. 2013).
     #[value(name = "3cosadd", alias = "cosadd")]
@@ -130,8 +134,8 @@ impl<'a> UnitVectors<'a> {
     }
 }
 
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 /// Answers of one section of questions.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Score {
     /// Questions answered correctly.
     pub correct: u64,
@@ -157,8 +161,8 @@ impl Score {
     }
 }
 
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 /// An analogy evaluation, by section and in sum.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct AnalogyReport {
     /// Each `: section` of the file, in file order.
     pub sections: Vec<(String, Score)>,
@@ -346,8 +350,8 @@ impl UnitVectors<'_> {
     }
 }
 
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 /// A word-pair similarity evaluation.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SimilarityReport {
     /// Pairs in the file.
     pub pairs: usize,

@@ -15,8 +15,8 @@ pub fn rng(seed: u64) -> FastRng {
     FastRng::seed_from_u64(seed)
 }
 
-#[derive(Clone, Debug)]
 /// Walker's alias method: O(1) draws from a fixed discrete distribution.
+#[derive(Clone, Debug)]
 pub struct AliasTable {
     /// Probability (scaled to u32) of keeping column i rather than taking its alias.
     keep: Vec<u32>,

@@ -18,8 +18,8 @@ use rand::Rng;
 use std::collections::HashSet;
 use std::io::Write;
 
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
 /// How the synthetic language is drawn.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct SynthOptions {
     /// Seed of everything drawn.
     pub seed: u64,

@@ -66,8 +66,10 @@ pub struct LmDataArgs {
     /// Most frequent training words kept (plus <unk> and <eos>).
     #[arg(long, default_value_t = DataSpec::default().vocab_size, value_parser = positive)]
     vocab_size: usize,
-    /// Width of the model [default: the dimension of the --init vectors, else 128].
-    #[arg(long, value_parser = positive)]
+    #[arg(long, value_parser = positive, help = format!(
+        "Width of the model [default: the dimension of the --init vectors, else {}]",
+        lm::model::DEFAULT_DIM
+    ))]
     dim: Option<usize>,
     #[arg(long, default_value_t = Shape::default().layers, value_parser = positive)]
     layers: usize,

@@ -7,6 +7,9 @@ use wembed::run::{self, Which};
 use wembed::synth::{Language, SynthOptions};
 use wembed::vectors::{self, Dtype, Embeddings, Format};
 
+/// Neighbours shown by `neighbors` and `analogy`.
+const NEAREST: usize = 10;
+
 #[derive(Args)]
 pub struct ExportArgs {
     /// A model folder, or any vectors file `eval` reads.
@@ -39,7 +42,7 @@ pub struct NeighborsArgs {
     #[arg(long)]
     ignore_case: bool,
     /// How many neighbours.
-    #[arg(short = 'k', default_value_t = 10)]
+    #[arg(short = 'k', default_value_t = NEAREST)]
     k: usize,
     #[arg(long)]
     json: bool,
@@ -54,7 +57,7 @@ pub struct AnalogyArgs {
     /// Match words ignoring case; by default they match exactly, as in gensim.
     #[arg(long)]
     ignore_case: bool,
-    #[arg(short = 'k', default_value_t = 10)]
+    #[arg(short = 'k', default_value_t = NEAREST)]
     k: usize,
     #[arg(long)]
     json: bool,
@@ -73,7 +76,7 @@ pub struct EvalArgs {
     #[arg(long, value_enum, default_value_t = Method::CosAdd, ignore_case = true)]
     method: Method,
     /// Answer analogies among the N most frequent words only (0: all).
-    #[arg(long, default_value_t = 30_000)]
+    #[arg(long, default_value_t = eval::RESTRICT)]
     restrict: usize,
     /// Match words exactly. By default case is folded, as gensim's evaluate_word_analogies and
     /// evaluate_word_pairs do: questions-words.txt capitalises names (Athens Greece) and

@@ -131,8 +131,7 @@ pub struct TrainArgs {
     /// Passes over the corpus (word2vec -iter, fastText -epoch).
     #[arg(long, aliases = ["iter", "epoch"], default_value_t = Word2VecConfig::default().epochs, value_parser = positive)]
     epochs: usize,
-    /// Starting learning rate (default 0.025 skip-gram, 0.05 CBOW; word2vec -alpha).
-    #[arg(long, alias = "alpha")]
+    #[arg(long, alias = "alpha", help = lr_help())]
     lr: Option<f32>,
     /// Discard words that occur fewer times than this.
     #[arg(long, alias = "minCount", default_value_t = VocabOptions::default().min_count)]
@@ -157,6 +156,16 @@ pub struct TrainArgs {
     /// Seed of the initialisation and sampling (one thread is then bit-reproducible).
     #[arg(long, default_value_t = Word2VecConfig::default().seed)]
     seed: u64,
+}
+
+/// `--lr`'s help, with each architecture's default from the config.
+fn lr_help() -> String {
+    let lr = |a| Word2VecConfig::new(a).lr;
+    format!(
+        "Starting learning rate [default: {} skip-gram, {} CBOW] (word2vec -alpha)",
+        lr(Architecture::SkipGram),
+        lr(Architecture::Cbow)
+    )
 }
 
 impl TrainArgs {

@@ -122,8 +122,8 @@ pub struct Stage {
     pub peak_rss_mib: Option<f64>,
 }
 
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 /// What a GloVe run did.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct GloveStats {
     /// Non-zero co-occurrence records trained on.
     pub records: u64,

@@ -10,11 +10,11 @@ use crate::vectors::Embeddings;
 use crate::vocab::Vocab;
 use crate::{Error, Result};
 
+/// How pretrained vectors are scaled into the token embedding.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
-/// How pretrained vectors are scaled into the token embedding.
 pub enum InitScale {
     /// Centre each dimension over the matched rows, divide by the overall standard deviation,
     /// multiply by the random initialiser's: the geometry (cosines up to the common shift) stays,
@@ -38,8 +38,8 @@ impl std::str::FromStr for InitScale {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 /// What a pretrained initialisation did.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InitReport {
     /// Vocabulary words that had a vector.
     pub matched: usize,

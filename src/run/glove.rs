@@ -1,4 +1,21 @@
 //! A GloVe run: counting, shuffle and training into a model folder, fresh or continued.
+//!
+//! ```
+//! use wembed::glove::GloveConfig;
+//! use wembed::run::{self, GloveRun, Input, Silent};
+//! use wembed::synth::{Language, SynthOptions};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let corpus = dir.path().join("corpus.txt");
+//! let mut text = Vec::new();
+//! Language::new(&SynthOptions::default())?.write_corpus(50_000, &mut text)?;
+//! std::fs::write(&corpus, text)?;
+//! let config = GloveConfig { dim: 8, iter: 2, ..GloveConfig::default() };
+//! let run = GloveRun::new(config, Input::new(vec![corpus]), dir.path().join("model"));
+//! let trained = run::glove::fresh(&run, &Silent)?;
+//! assert_eq!(trained.stats.cost.len(), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use super::folder::{ModelDir, Which};
 use super::input::{Input, InputOverrides, InputRecord};

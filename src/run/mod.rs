@@ -4,18 +4,26 @@
 //! ([`InputRecord`]), the check of a resumed run's settings, and the [`Observer`] that clients
 //! implement to show progress.
 //!
-//! ```no_run
-//! use wembed::run::{self, Input, Silent, Word2VecRun};
+//! ```
+//! use wembed::run::{self, Input, Silent, Which, Word2VecRun};
+//! use wembed::synth::{Language, SynthOptions};
 //! use wembed::word2vec::{Architecture, Word2VecConfig};
 //!
-//! let run = Word2VecRun::new(
-//!     Word2VecConfig::new(Architecture::SkipGram),
-//!     Input::new(vec!["corpus.txt".into()]),
-//!     "model".into(),
-//! );
+//! let dir = tempfile::tempdir()?;
+//! let corpus = dir.path().join("corpus.txt");
+//! let mut text = Vec::new();
+//! Language::new(&SynthOptions::default())?.write_corpus(50_000, &mut text)?;
+//! std::fs::write(&corpus, text)?;
+//!
+//! let config = Word2VecConfig { dim: 16, epochs: 1, ..Word2VecConfig::new(Architecture::SkipGram) };
+//! let run = Word2VecRun::new(config, Input::new(vec![corpus]), dir.path().join("model"));
 //! let trained = run::word2vec::fresh(&run, &Silent)?;
-//! println!("{} words/s -> {}", trained.stats.words_per_sec, trained.dir.display());
-//! # Ok::<(), wembed::Error>(())
+//! assert!(trained.stats.words > 0);
+//!
+//! // The folder is typed all the way: its record, its vectors.
+//! let record = run::folder::read_config(&trained.dir)?;
+//! assert_eq!(record.vocab.words, run::folder::load(&trained.dir, Which::Input)?.0.len());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 pub mod folder;
@@ -74,8 +82,31 @@ pub enum Stage<'a> {
 }
 
 /// How a client watches a run: each stage gets a [`Progress`] to count into (the trainers' hot
-/// loops only touch its atomics), and news (vocabulary size, where a resume starts, files a
-/// killed run left) arrives as notes. The CLI's bars are one implementation, [`Silent`] another.
+/// loops only touch its atomics), and news (vocabulary size, where a resume starts, each epoch's
+/// loss, files a killed run left) arrives as notes. The CLI's bars are one implementation,
+/// [`Silent`] another; a client's own keeps what it wants:
+///
+/// ```
+/// use std::sync::Mutex;
+/// use wembed::progress::Progress;
+/// use wembed::run::{Observer, Stage};
+///
+/// #[derive(Default)]
+/// struct Log(Mutex<Vec<String>>);
+///
+/// impl Observer for Log {
+///     fn stage(&self, stage: Stage) -> Progress {
+///         self.note(&format!("{stage:?}"));
+///         Progress::hidden()
+///     }
+///     fn note(&self, msg: &str) {
+///         self.0.lock().unwrap().push(msg.to_string());
+///     }
+/// }
+/// let log = Log::default();
+/// log.stage(Stage::Steps { label: "lm", total: 10 });
+/// assert_eq!(log.0.lock().unwrap().len(), 1);
+/// ```
 pub trait Observer: Sync {
     /// A stage begins; the trainer counts its work into the returned progress.
     fn stage(&self, stage: Stage) -> Progress;

@@ -1,5 +1,23 @@
 //! Word vectors as users hold them: a word list and a matrix, read from and written to the formats
 //! other tools use. One file per format; this file holds the types, format detection and export.
+//!
+//! ```
+//! use wembed::vectors::{self, Dtype, Embeddings, Format, Matrix};
+//!
+//! let emb = Embeddings {
+//!     words: vec!["king".into(), "queen".into()],
+//!     counts: None,
+//!     matrix: Matrix::Owned { data: vec![1.0, 0.0, 0.8, 0.6], cols: 2 },
+//! };
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("v.bin");
+//! vectors::export(&emb, Format::Word2VecBin, Dtype::F32, &path)?;
+//! // Any format is read back by content, not by name.
+//! let back = Embeddings::load(&path)?;
+//! assert_eq!(back.words, emb.words);
+//! assert_eq!(back.row(1), [0.8, 0.6]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod npy;
 pub mod safetensors;

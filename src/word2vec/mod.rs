@@ -27,9 +27,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 use std::time::Instant;
 
+/// Which word2vec model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-/// Which word2vec model.
 pub enum Architecture {
     /// Predict each context word from the centre word.
     SkipGram,

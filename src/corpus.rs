@@ -365,23 +365,19 @@ impl Corpus {
     {
         let threads = threads.max(1);
         if self.seekable() {
-            self.read_ranges(threads, progress, resume, make)
+            self.read_ranges((threads, progress), resume, &make)
         } else {
-            self.read_channel(threads, progress, make)
+            self.read_channel((threads, progress), &make)
         }
     }
 
-    fn read_ranges<S, F>(
+    /// Plain files: thread t reads the lines that start in its share of the bytes.
+    fn read_ranges<S: SentenceSink>(
         &self,
-        threads: usize,
-        progress: &Progress,
+        (threads, progress): (usize, &Progress),
         resume: Option<&[u64]>,
-        make: F,
-    ) -> Result<(Vec<S>, ReadStats)>
-    where
-        S: SentenceSink,
-        F: Fn(usize) -> S + Sync,
-    {
+        make: &(dyn Fn(usize) -> S + Sync),
+    ) -> Result<(Vec<S>, ReadStats)> {
         let files: Vec<&InputFile> = self
             .sources
             .iter()
@@ -431,16 +427,12 @@ impl Corpus {
         collect(results)
     }
 
-    fn read_channel<S, F>(
+    /// Streams (gzip, stdin): one thread decodes into batches that the others take in turn.
+    fn read_channel<S: SentenceSink>(
         &self,
-        threads: usize,
-        progress: &Progress,
-        make: F,
-    ) -> Result<(Vec<S>, ReadStats)>
-    where
-        S: SentenceSink,
-        F: Fn(usize) -> S + Sync,
-    {
+        (threads, progress): (usize, &Progress),
+        make: &(dyn Fn(usize) -> S + Sync),
+    ) -> Result<(Vec<S>, ReadStats)> {
         let (tx, rx) = crossbeam_channel::bounded::<Batch>(2 * threads);
         std::thread::scope(|scope| {
             let reader = scope.spawn(move || -> Result<()> {

@@ -14,6 +14,12 @@ pub struct Conflict {
     pub given: String,
 }
 
+/// Settings given again, checked against the stored ones.
+pub(crate) trait Overrides<C> {
+    /// The first given value that differs from `stored`.
+    fn check_against(&self, stored: &C) -> Result<(), Conflict>;
+}
+
 /// Declares a config struct and, beside it, its overrides: a struct of the same field names, each
 /// an `Option`, with
 /// - `FIELDS`, every field's name;
@@ -60,6 +66,12 @@ macro_rules! resumable {
                     }
                 )*
                 Ok(())
+            }
+        }
+
+        impl $crate::settings::Overrides<$name> for $over {
+            fn check_against(&self, stored: &$name) -> std::result::Result<(), $crate::settings::Conflict> {
+                self.check(stored)
             }
         }
     };

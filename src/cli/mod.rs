@@ -157,6 +157,17 @@ fn message(e: &anyhow::Error, resumes: Option<&str>) -> String {
     use wembed::Error as E;
     let text = match e.downcast_ref::<E>() {
         Some(E::Setting { name, msg }) => format!("{} {msg}", flag_of(name)),
+        Some(E::Conflict { conflict, dir }) if conflict.setting == "architecture" => {
+            let trainer = match conflict.stored.as_str() {
+                "SkipGram" => "skipgram",
+                _ => "cbow",
+            };
+            format!(
+                "{} holds a {trainer} run; resume it with `wembed {trainer} --resume {}`",
+                dir.display(),
+                dir.display()
+            )
+        }
         Some(E::Conflict { conflict, dir }) => format!(
             "{} conflicts with the checkpoint in {} ({} there); resume with the same settings",
             flag_of(conflict.setting),

@@ -37,6 +37,13 @@ pub struct NeighborsArgs {
     vectors: PathBuf,
     #[arg(required = true)]
     words: Vec<String>,
+    #[command(flatten)]
+    show: Show,
+}
+
+/// How `neighbors` and `analogy` match words and show what they find.
+#[derive(Args)]
+pub struct Show {
     /// Match words ignoring case (the most frequent row of each folded form answers); by default
     /// `Apple` is only `Apple`, as in gensim.
     #[arg(long)]
@@ -44,6 +51,7 @@ pub struct NeighborsArgs {
     /// How many neighbours.
     #[arg(short = 'k', default_value_t = NEAREST)]
     k: usize,
+    /// Print JSON instead of lines.
     #[arg(long)]
     json: bool,
 }
@@ -54,13 +62,8 @@ pub struct AnalogyArgs {
     a: String,
     b: String,
     c: String,
-    /// Match words ignoring case; by default they match exactly, as in gensim.
-    #[arg(long)]
-    ignore_case: bool,
-    #[arg(short = 'k', default_value_t = NEAREST)]
-    k: usize,
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    show: Show,
 }
 
 #[derive(Args)]
@@ -261,20 +264,20 @@ fn query_case(ignore_case: bool) -> eval::Case {
 
 pub fn neighbors(a: NeighborsArgs) -> anyhow::Result<()> {
     let emb = load_vectors(&a.vectors)?;
-    let uv = eval::UnitVectors::new(&emb, None, query_case(a.ignore_case));
+    let uv = eval::UnitVectors::new(&emb, None, query_case(a.show.ignore_case));
     let mut out = Vec::new();
     for w in &a.words {
         let id = uv.id(w).ok_or_else(|| {
             anyhow::anyhow!("{w:?} is not in the vocabulary of {}", a.vectors.display())
         })?;
         let found: Vec<(String, f32)> = uv
-            .nearest(uv.row(id), a.k, &[id])
+            .nearest(uv.row(id), a.show.k, &[id])
             .into_iter()
             .map(|(i, s)| (uv.word(i).to_string(), s))
             .collect();
-        print_neighbours(w, &found, a.json, &mut out);
+        print_neighbours(w, &found, a.show.json, &mut out);
     }
-    if a.json {
+    if a.show.json {
         println!("{}", serde_json::Value::from(out));
     }
     Ok(())
@@ -282,7 +285,7 @@ pub fn neighbors(a: NeighborsArgs) -> anyhow::Result<()> {
 
 pub fn analogy(a: AnalogyArgs) -> anyhow::Result<()> {
     let emb = load_vectors(&a.vectors)?;
-    let uv = eval::UnitVectors::new(&emb, None, query_case(a.ignore_case));
+    let uv = eval::UnitVectors::new(&emb, None, query_case(a.show.ignore_case));
     let id = |w: &str| {
         uv.id(w).ok_or_else(|| {
             anyhow::anyhow!("{w:?} is not in the vocabulary of {}", a.vectors.display())
@@ -293,7 +296,7 @@ pub fn analogy(a: AnalogyArgs) -> anyhow::Result<()> {
         .map(|k| uv.row(ib)[k] - uv.row(ia)[k] + uv.row(ic)[k])
         .collect();
     let found: Vec<(String, f32)> = uv
-        .nearest(&q, a.k, &[ia, ib, ic])
+        .nearest(&q, a.show.k, &[ia, ib, ic])
         .into_iter()
         .map(|(i, s)| (uv.word(i).to_string(), s))
         .collect();
@@ -301,10 +304,10 @@ pub fn analogy(a: AnalogyArgs) -> anyhow::Result<()> {
     print_neighbours(
         &format!("{} : {} :: {} : ?", a.a, a.b, a.c),
         &found,
-        a.json,
+        a.show.json,
         &mut out,
     );
-    if a.json {
+    if a.show.json {
         println!("{}", serde_json::Value::from(out));
     }
     Ok(())

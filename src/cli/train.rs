@@ -85,11 +85,10 @@ impl CorpusArgs {
     }
 }
 
+/// Where a training run writes, and whether it continues one.
 #[derive(Args)]
-pub struct TrainArgs {
-    #[command(flatten)]
-    input: CorpusArgs,
-    /// Model folder to write (input.npy, output.npy, vocab.txt, config.json, vectors.bin).
+pub struct RunArgs {
+    /// Model folder to write (vocab.txt, the matrices as .npy, config.json, vectors.bin).
     #[arg(
         short = 'o',
         long = "output",
@@ -103,10 +102,27 @@ pub struct TrainArgs {
     /// Replace an existing model folder; the old one stays until the new run has finished.
     #[arg(long, conflicts_with = "resume")]
     force: bool,
-    /// Seconds between checkpoints (fractions allowed): workers pause at a line end, the matrices
-    /// are copied to snapshot files, then checkpoint.json is written; 0: none.
+    /// Seconds between checkpoints (fractions allowed; 0: none): workers pause at a line end (a
+    /// block of records for GloVe, which also checkpoints after its shuffle and every
+    /// iteration), the matrices are copied to snapshot files, then checkpoint.json is written.
     #[arg(long, default_value_t = CHECKPOINT_SECS as f64, value_parser = seconds)]
     checkpoint_secs: f64,
+}
+
+impl RunArgs {
+    fn output(&self) -> PathBuf {
+        self.output
+            .clone()
+            .expect("clap requires -o without --resume")
+    }
+}
+
+#[derive(Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    input: CorpusArgs,
+    #[command(flatten)]
+    run: RunArgs,
     /// Dimension of the vectors (word2vec -size).
     #[arg(long, alias = "size", default_value_t = Word2VecConfig::default().dim, value_parser = positive)]
     dim: usize,
@@ -202,24 +218,8 @@ impl TrainArgs {
 pub struct GloveArgs {
     #[command(flatten)]
     input: CorpusArgs,
-    /// Model folder to write (input.npy = W, output.npy = W~, bias.npy, vocab.txt, config.json, vectors.bin).
-    #[arg(
-        short = 'o',
-        long = "output",
-        value_name = "DIR",
-        required_unless_present = "resume"
-    )]
-    output: Option<PathBuf>,
-    /// Continue the interrupted run in DIR after its last finished iteration.
-    #[arg(long, value_name = "DIR", conflicts_with = "output")]
-    resume: Option<PathBuf>,
-    /// Replace an existing model folder; the old one stays until the new run has finished.
-    #[arg(long, conflicts_with = "resume")]
-    force: bool,
-    /// Seconds between checkpoints inside an iteration (fractions allowed); GloVe also
-    /// checkpoints once the shuffle is done and after every iteration. 0: never.
-    #[arg(long, default_value_t = CHECKPOINT_SECS as f64, value_parser = seconds)]
-    checkpoint_secs: f64,
+    #[command(flatten)]
+    run: RunArgs,
     #[arg(long, alias = "vector-size", default_value_t = GloveConfig::default().dim, value_parser = positive)]
     dim: usize,
     /// Words on each side, weighted 1/distance (at most 20).
@@ -285,15 +285,15 @@ impl GloveArgs {
     }
 
     fn checkpoints(&self) -> Checkpoints {
-        interval(self.checkpoint_secs).map_or(Checkpoints::Off, Checkpoints::Every)
+        interval(self.run.checkpoint_secs).map_or(Checkpoints::Off, Checkpoints::Every)
     }
 }
 
 pub fn word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::Result<()> {
     let observer = run::observer(a.input.quiet);
-    let every = interval(a.checkpoint_secs);
+    let every = interval(a.run.checkpoint_secs);
     let config = a.config(arch);
-    let trained = match &a.resume {
+    let trained = match &a.run.resume {
         Some(dir) => {
             let r = Word2VecResume {
                 dir: dir.clone(),
@@ -309,8 +309,8 @@ pub fn word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::Res
             let run = Word2VecRun {
                 config,
                 input: a.input.input(a.vocab_options(), &a.vocab)?,
-                output: a.output.clone().expect("clap requires -o without --resume"),
-                force: a.force,
+                output: a.run.output(),
+                force: a.run.force,
                 checkpoint_every: every,
                 stop: None,
             };
@@ -338,7 +338,7 @@ pub fn word2vec(a: TrainArgs, arch: Architecture, m: &ArgMatches) -> anyhow::Res
 pub fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
     let observer = run::observer(a.input.quiet);
     let start = std::time::Instant::now();
-    let trained = match &a.resume {
+    let trained = match &a.run.resume {
         Some(dir) => {
             let r = GloveResume {
                 dir: dir.clone(),
@@ -354,8 +354,8 @@ pub fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
             let run = GloveRun {
                 config: a.config(),
                 input: a.input.input(a.vocab_options(), &a.vocab)?,
-                output: a.output.clone().expect("clap requires -o without --resume"),
-                force: a.force,
+                output: a.run.output(),
+                force: a.run.force,
                 checkpoints: a.checkpoints(),
                 vectors_bin: a.vectors,
                 stop: None,

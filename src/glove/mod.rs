@@ -229,7 +229,7 @@ pub fn train(
     ck: &GloveCheckpointing,
 ) -> Result<GloveStats> {
     let wrote = std::sync::atomic::AtomicBool::new(false);
-    let result = train_inner(corpus, vocab, config, dir, progress, ck, &wrote);
+    let result = train_inner((corpus, vocab, config), (dir, progress, ck), &wrote);
     if result.is_err() && ck.resume.is_none() && !wrote.load(std::sync::atomic::Ordering::Relaxed) {
         for name in PARTIALS {
             let _ = std::fs::remove_file(partial_path(&dir.join(name)));
@@ -241,14 +241,9 @@ pub fn train(
 /// Writes a checkpoint; the first one turns the partial files into a resumable state.
 type Save<'a> = dyn Fn(&GloveState) -> Result<()> + Sync + 'a;
 
-#[allow(clippy::too_many_arguments)]
 fn train_inner(
-    corpus: &Corpus,
-    vocab: &Vocab,
-    config: &GloveConfig,
-    dir: &Path,
-    progress: &Progresses,
-    ck: &GloveCheckpointing,
+    (corpus, vocab, config): (&Corpus, &Vocab, &GloveConfig),
+    (dir, progress, ck): (&Path, &Progresses, &GloveCheckpointing),
     wrote: &std::sync::atomic::AtomicBool,
 ) -> Result<GloveStats> {
     config.validate()?;
@@ -505,7 +500,7 @@ fn train_mapped(
             ),
         ));
     }
-    train_records(recs, v, config, dir, progress, ck)
+    train_records(recs, (v, config), (dir, progress), ck)
 }
 
 /// Checkpointing inside training: the state to extend, whether it is a resumption, and where
@@ -518,12 +513,11 @@ struct IterCheckpoint<'a> {
     save: &'a Save<'a>,
 }
 
+/// Trains on the records, `config.iter` passes over `v` rows, checkpointing as `ck` says.
 fn train_records(
     recs: &[Record],
-    v: usize,
-    config: &GloveConfig,
-    dir: &Path,
-    progress: &Progresses,
+    (v, config): (usize, &GloveConfig),
+    (dir, progress): (&Path, &Progresses),
     ck: Option<IterCheckpoint>,
 ) -> Result<Vec<f64>> {
     let mut files = GloveFiles::open(v, config, dir, ck.as_ref())?;

@@ -17,14 +17,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use super::folder::{ModelDir, Which};
-use super::input::{Input, InputOverrides, InputRecord};
+use super::folder::Which;
+use super::input::{Input, InputOverrides};
 use super::record::{ModelConfig, Trainer};
+use super::Ready;
 use super::{Observer, Stage};
-use crate::corpus::Corpus;
 use crate::error::{Error, Result};
 use crate::glove::{self, GloveCheckpointing, GloveConfig, GloveOverrides, GloveState, GloveStats};
-use crate::vocab::{Vocab, VocabStats};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -122,23 +121,15 @@ pub fn fresh(run: &GloveRun, observer: &dyn Observer) -> Result<Trained> {
     refuse_output_only(run.vectors_bin)?;
     let start = Instant::now();
     run.config.validate()?;
-    let dest = ModelDir::fresh(&run.output, run.force, observer)?;
-    let (corpus, vocab, stats, mut record) = run.input.open(run.config.threads, observer)?;
-    record.replaces = dest.replaces.clone();
-    Ready {
-        config: run.config.clone(),
-        corpus,
-        vocab,
-        vocab_stats: stats,
-        record,
-        state: None,
-        dest,
-        checkpoints: run.checkpoints,
-        stop: run.stop.clone(),
-        vectors_bin: run.vectors_bin,
-        start,
-    }
-    .train(observer)
+    let threads = run.config.threads;
+    let ready = Ready::fresh(
+        run.config.clone(),
+        (&run.output, run.force),
+        (&run.input, threads),
+        run.stop.clone(),
+        observer,
+    )?;
+    train(ready, (run.checkpoints, run.vectors_bin, start), observer)
 }
 
 /// Continues an interrupted run after its last checkpoint, refusing overrides that disagree.
@@ -146,15 +137,11 @@ pub fn resume(r: &GloveResume, observer: &dyn Observer) -> Result<Trained> {
     refuse_output_only(r.vectors_bin)?;
     let start = Instant::now();
     let dir = &r.dir;
-    let state: GloveState = crate::checkpoint::read(dir)?;
-    r.overrides
-        .check(&state.config)
-        .map_err(|conflict| Error::Conflict {
-            conflict,
-            dir: dir.clone(),
-        })?;
-    let mut record = InputRecord::from_meta(&state.meta, dir)?;
-    let (corpus, vocab) = record.reopen(dir, &r.input)?;
+    let ready = Ready::<_, GloveState>::resumed(dir, (&r.overrides, &r.input), r.stop.clone())?;
+    let state = ready
+        .state
+        .as_ref()
+        .expect("a resumed run has its checkpoint");
     let mid: u64 = state.positions.iter().sum();
     let into = match mid {
         0 => String::new(),
@@ -166,93 +153,69 @@ pub fn resume(r: &GloveResume, observer: &dyn Observer) -> Result<Trained> {
         state.iter_done,
         state.config.iter,
     ));
-    Ready {
-        config: state.config.clone(),
-        corpus,
-        vocab,
-        vocab_stats: None,
-        dest: ModelDir::resumed(dir, record.replaces.clone()),
-        record,
-        state: Some(state),
-        checkpoints: r.checkpoints,
-        stop: r.stop.clone(),
-        vectors_bin: r.vectors_bin,
-        start,
-    }
-    .train(observer)
+    train(ready, (r.checkpoints, r.vectors_bin, start), observer)
 }
 
-/// A run with its input open and its folder chosen.
-struct Ready {
-    config: GloveConfig,
-    corpus: Corpus,
-    vocab: Vocab,
-    vocab_stats: Option<VocabStats>,
-    record: InputRecord,
-    state: Option<GloveState>,
-    dest: ModelDir,
-    checkpoints: Checkpoints,
-    vectors_bin: Which,
-    start: Instant,
-    stop: Option<Arc<AtomicBool>>,
-}
-
-impl Ready {
-    fn train(self, observer: &dyn Observer) -> Result<Trained> {
-        let vocab_seconds = self.start.elapsed().as_secs_f64();
-        let vocab = &self.vocab;
-        observer.note(&format!(
-            "vocabulary {} words ({vocab_seconds:.1} s)",
-            vocab.len()
-        ));
-        let resumed = self.state.is_some();
-        let stats = super::in_folder(&self.dest, vocab, resumed, |dir| {
-            let ck = GloveCheckpointing {
-                enabled: self.checkpoints != Checkpoints::Off,
-                every: match self.checkpoints {
-                    Checkpoints::Every(d) if !d.is_zero() => Some(d),
-                    _ => None,
-                },
-                resume: self.state.clone(),
-                meta: super::meta(&self.record)?,
-                stop: self.stop.clone(),
-            };
-            let count = observer.stage(Stage::Bytes {
-                label: "cooccur",
-                total: self.corpus.total_bytes(),
-                item: "tokens",
-            });
-            let train_bar = |total: u64| {
-                observer.stage(Stage::Records {
-                    label: "glove",
-                    total,
-                })
-            };
-            let note = |m: &str| observer.note(m);
-            let progress = glove::Progresses {
-                count: &count,
-                train: &train_bar,
-                note: &note,
-            };
-            let stats = glove::train(&self.corpus, vocab, &self.config, dir, &progress, &ck)?;
-            let trainer = Trainer::Glove {
-                hyperparameters: self.config.clone(),
-                vectors_bin: self.vectors_bin,
-                training: stats.clone(),
-            };
-            let record = ModelConfig::new(
-                trainer,
-                (&self.record, &self.corpus),
-                (vocab, self.vocab_stats.as_ref(), Some(vocab_seconds)),
-                resumed,
-            );
-            Ok((stats, record, self.vectors_bin))
-        })?;
-        Ok(Trained {
-            dir: self.dest.target().to_path_buf(),
-            config: self.config,
-            stats,
-            vocab_seconds,
-        })
-    }
+/// Trains a run made ready, into its folder; `start` is when the run began (for the
+/// vocabulary's time).
+fn train(
+    ready: Ready<GloveConfig, GloveState>,
+    (checkpoints, vectors_bin, start): (Checkpoints, Which, Instant),
+    observer: &dyn Observer,
+) -> Result<Trained> {
+    let vocab_seconds = start.elapsed().as_secs_f64();
+    let vocab = &ready.vocab;
+    observer.note(&format!(
+        "vocabulary {} words ({vocab_seconds:.1} s)",
+        vocab.len()
+    ));
+    let resumed = ready.state.is_some();
+    let stats = super::in_folder(&ready.dest, vocab, resumed, |dir| {
+        let ck = GloveCheckpointing {
+            enabled: checkpoints != Checkpoints::Off,
+            every: match checkpoints {
+                Checkpoints::Every(d) if !d.is_zero() => Some(d),
+                _ => None,
+            },
+            resume: ready.state.clone(),
+            meta: super::meta(&ready.record)?,
+            stop: ready.stop.clone(),
+        };
+        let count = observer.stage(Stage::Bytes {
+            label: "cooccur",
+            total: ready.corpus.total_bytes(),
+            item: "tokens",
+        });
+        let train_bar = |total: u64| {
+            observer.stage(Stage::Records {
+                label: "glove",
+                total,
+            })
+        };
+        let note = |m: &str| observer.note(m);
+        let progress = glove::Progresses {
+            count: &count,
+            train: &train_bar,
+            note: &note,
+        };
+        let stats = glove::train(&ready.corpus, vocab, &ready.config, dir, &progress, &ck)?;
+        let trainer = Trainer::Glove {
+            hyperparameters: ready.config.clone(),
+            vectors_bin,
+            training: stats.clone(),
+        };
+        let record = ModelConfig::new(
+            trainer,
+            (&ready.record, &ready.corpus),
+            (vocab, ready.vocab_stats.as_ref(), Some(vocab_seconds)),
+            resumed,
+        );
+        Ok((stats, record, vectors_bin))
+    })?;
+    Ok(Trained {
+        dir: ready.dest.target().to_path_buf(),
+        config: ready.config,
+        stats,
+        vocab_seconds,
+    })
 }

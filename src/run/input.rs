@@ -147,10 +147,7 @@ impl InputRecord {
     /// Refuses overrides that disagree with the record, then opens the corpus (where it is now,
     /// if named again) and the folder's vocabulary.
     pub(crate) fn reopen(&mut self, dir: &Path, over: &InputOverrides) -> Result<(Corpus, Vocab)> {
-        let conflict = |conflict: Conflict| Error::Conflict {
-            conflict,
-            dir: dir.to_path_buf(),
-        };
+        let conflict = super::conflict_in(dir);
         over.corpus.check(&self.corpus_options).map_err(conflict)?;
         over.vocab.check(&self.vocab_options).map_err(conflict)?;
         if let Some(file) = &over.vocab_file {

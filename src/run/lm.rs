@@ -221,10 +221,7 @@ pub fn resume(r: &LmResume, observer: &dyn Observer) -> Result<LmTrained> {
     let dir = &r.dir;
     let stored = read_config(dir)?;
     let record = stored.training;
-    let conflict = |conflict| Error::Conflict {
-        conflict,
-        dir: dir.clone(),
-    };
+    let conflict = super::conflict_in(dir);
     r.options.check(&record.options).map_err(conflict)?;
     r.model.check(&stored.model).map_err(conflict)?;
     r.data.check(&record.data).map_err(conflict)?;

@@ -40,9 +40,12 @@ pub use record::{CorpusRecord, ModelConfig, Trainer, VocabRecord, CONFIG_VERSION
 pub use word2vec::Word2VecRun;
 
 use crate::progress::Progress;
+use crate::settings::Overrides;
 use crate::vectors::{Dtype, Format, Rows};
 use crate::Result;
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 /// What a stage of work counts, for its progress display.
 #[derive(Clone, Copy, Debug)]
@@ -195,6 +198,109 @@ pub(crate) fn in_folder<T>(
     }
     dest.commit()?;
     Ok(out)
+}
+
+/// A conflicting setting of the run in `dir` as an error.
+pub(crate) fn conflict_in(
+    dir: &Path,
+) -> impl Fn(crate::settings::Conflict) -> crate::Error + Copy + '_ {
+    move |conflict| crate::Error::Conflict {
+        conflict,
+        dir: dir.to_path_buf(),
+    }
+}
+
+/// A run with its input open and its folder chosen: fresh or resumed alike from here on.
+pub(crate) struct Ready<C, S> {
+    pub config: C,
+    pub corpus: crate::corpus::Corpus,
+    pub vocab: crate::vocab::Vocab,
+    pub vocab_stats: Option<crate::vocab::VocabStats>,
+    pub record: InputRecord,
+    /// The checkpoint a resumed run continues.
+    pub state: Option<S>,
+    pub dest: ModelDir,
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+impl<C, S> Ready<C, S> {
+    /// A fresh run: its folder claimed, its corpus opened and its vocabulary made.
+    pub(crate) fn fresh(
+        config: C,
+        (output, force): (&Path, bool),
+        (input, threads): (&Input, usize),
+        stop: Option<Arc<AtomicBool>>,
+        observer: &dyn Observer,
+    ) -> Result<Self> {
+        let dest = ModelDir::fresh(output, force, observer)?;
+        let (corpus, vocab, vocab_stats, mut record) = input.open(threads, observer)?;
+        record.replaces = dest.replaces.clone();
+        Ok(Ready {
+            config,
+            corpus,
+            vocab,
+            vocab_stats,
+            record,
+            state: None,
+            dest,
+            stop,
+        })
+    }
+}
+
+/// A trainer's checkpoint as a run sees it: the settings it holds, and the input record it
+/// carries for the run.
+pub(crate) trait Checkpoint: serde::de::DeserializeOwned {
+    type Config: Clone;
+    fn config(&self) -> &Self::Config;
+    fn meta(&self) -> &serde_json::Value;
+}
+
+impl Checkpoint for crate::word2vec::State {
+    type Config = crate::word2vec::Word2VecConfig;
+    fn config(&self) -> &Self::Config {
+        &self.config
+    }
+    fn meta(&self) -> &serde_json::Value {
+        &self.meta
+    }
+}
+
+impl Checkpoint for crate::glove::GloveState {
+    type Config = crate::glove::GloveConfig;
+    fn config(&self) -> &Self::Config {
+        &self.config
+    }
+    fn meta(&self) -> &serde_json::Value {
+        &self.meta
+    }
+}
+
+impl<S: Checkpoint> Ready<S::Config, S> {
+    /// The run whose checkpoint is in `dir`, with the checkpoint's settings (those given again
+    /// must agree) and its input reopened.
+    pub(crate) fn resumed(
+        dir: &Path,
+        (settings, input): (&impl Overrides<S::Config>, &InputOverrides),
+        stop: Option<Arc<AtomicBool>>,
+    ) -> Result<Self> {
+        let state: S = crate::checkpoint::read(dir)?;
+        settings
+            .check_against(state.config())
+            .map_err(conflict_in(dir))?;
+        let mut record = InputRecord::from_meta(state.meta(), dir)?;
+        let (corpus, vocab) = record.reopen(dir, input)?;
+        Ok(Ready {
+            config: state.config().clone(),
+            corpus,
+            vocab,
+            vocab_stats: None,
+            dest: ModelDir::resumed(dir, record.replaces.clone()),
+            record,
+            state: Some(state),
+            stop,
+        })
+    }
 }
 
 /// The record of a run's input, for a trainer's checkpoint.

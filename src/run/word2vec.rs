@@ -1,12 +1,11 @@
 //! A word2vec run: a model folder from a corpus, fresh or continued from its checkpoint.
 
-use super::folder::{ModelDir, Which};
-use super::input::{Input, InputOverrides, InputRecord};
+use super::folder::Which;
+use super::input::{Input, InputOverrides};
 use super::record::{ModelConfig, Trainer};
+use super::Ready;
 use super::{Observer, Stage};
-use crate::corpus::Corpus;
 use crate::error::{Error, Result};
-use crate::vocab::{Vocab, VocabStats};
 use crate::word2vec::Word2VecOverrides;
 use crate::word2vec::{self, Architecture, Checkpointing, State, TrainStats, Word2VecConfig};
 use std::path::PathBuf;
@@ -89,44 +88,30 @@ pub fn fresh(run: &Word2VecRun, observer: &dyn Observer) -> Result<Trained> {
     let config = run.config.clone();
     config.validate()?;
     refuse_streams(&run.input.corpus)?;
-    let dest = ModelDir::fresh(&run.output, run.force, observer)?;
-    let (corpus, vocab, stats, mut record) = run.input.open(config.threads, observer)?;
-    record.replaces = dest.replaces.clone();
-    let ready = Ready {
+    let threads = config.threads;
+    let ready = Ready::fresh(
         config,
-        corpus,
-        vocab,
-        vocab_stats: stats,
-        record,
-        state: None,
-        dest,
-        every: run.checkpoint_every,
-        stop: run.stop.clone(),
-    };
-    ready.train(observer)
+        (&run.output, run.force),
+        (&run.input, threads),
+        run.stop.clone(),
+        observer,
+    )?;
+    train(ready, run.checkpoint_every, observer)
 }
 
 /// Continues an interrupted run with its stored settings, refusing overrides that disagree.
 pub fn resume(r: &Word2VecResume, observer: &dyn Observer) -> Result<Trained> {
     let dir = &r.dir;
-    let state: State = crate::checkpoint::read(dir)?;
-    let found = state.config.architecture;
-    if found != r.architecture {
-        return Err(Error::Invalid(format!(
-            "{} holds a {} run, not a {} one",
-            dir.display(),
-            trainer_name(found),
-            trainer_name(r.architecture)
-        )));
-    }
-    r.overrides
-        .check(&state.config)
-        .map_err(|conflict| Error::Conflict {
-            conflict,
-            dir: dir.clone(),
-        })?;
-    let mut record = InputRecord::from_meta(&state.meta, dir)?;
-    let (corpus, vocab) = record.reopen(dir, &r.input)?;
+    // The trainer is a setting like the others: a cbow folder resumed as skip-gram conflicts.
+    let settings = Word2VecOverrides {
+        architecture: Some(r.architecture),
+        ..r.overrides.clone()
+    };
+    let ready = Ready::<_, State>::resumed(dir, (&settings, &r.input), r.stop.clone())?;
+    let state = ready
+        .state
+        .as_ref()
+        .expect("a resumed run has its checkpoint");
     observer.note(&format!(
         "resuming {} at epoch {} of {}, {} words done",
         dir.display(),
@@ -134,18 +119,7 @@ pub fn resume(r: &Word2VecResume, observer: &dyn Observer) -> Result<Trained> {
         state.config.epochs,
         state.words_done
     ));
-    let ready = Ready {
-        config: state.config.clone(),
-        corpus,
-        vocab,
-        vocab_stats: None,
-        dest: ModelDir::resumed(dir, record.replaces.clone()),
-        record,
-        state: Some(state),
-        every: r.checkpoint_every,
-        stop: r.stop.clone(),
-    };
-    ready.train(observer)
+    train(ready, r.checkpoint_every, observer)
 }
 
 /// word2vec reads its corpus once per epoch: stdin and pipes are refused before any work.
@@ -163,55 +137,45 @@ fn refuse_streams(corpus: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-/// A run with its input open and its folder chosen, fresh or resumed alike from here on.
-struct Ready {
-    config: Word2VecConfig,
-    corpus: Corpus,
-    vocab: Vocab,
-    vocab_stats: Option<VocabStats>,
-    record: InputRecord,
-    state: Option<State>,
-    dest: ModelDir,
+/// Trains a run made ready, into its folder.
+fn train(
+    ready: Ready<Word2VecConfig, State>,
     every: Option<Duration>,
-    stop: Option<Arc<AtomicBool>>,
-}
-
-impl Ready {
-    fn train(self, observer: &dyn Observer) -> Result<Trained> {
-        let (config, vocab) = (&self.config, &self.vocab);
-        observer.note(&format!(
-            "vocabulary {} words, {} training tokens per epoch",
-            vocab.len(),
-            vocab.total()
-        ));
-        let resumed = self.state.is_some();
-        let stats = super::in_folder(&self.dest, vocab, resumed, |dir| {
-            let ck = Checkpointing {
-                every: self.every,
-                resume: self.state.clone(),
-                meta: super::meta(&self.record)?,
-                stop: self.stop.clone(),
-            };
-            let progress = observer.stage(Stage::Words {
-                label: trainer_name(config.architecture),
-                total: vocab.total() * config.epochs as u64,
-                threads: config.threads,
-            });
-            let trained = word2vec::train(&self.corpus, vocab, config, dir, &progress, &ck);
-            progress.finish();
-            let stats = trained?;
-            let record = ModelConfig::new(
-                Trainer::word2vec(config, stats.clone()),
-                (&self.record, &self.corpus),
-                (vocab, self.vocab_stats.as_ref(), None),
-                resumed,
-            );
-            Ok((stats, record, Which::Input))
-        })?;
-        Ok(Trained {
-            dir: self.dest.target().to_path_buf(),
-            config: self.config,
-            stats,
-        })
-    }
+    observer: &dyn Observer,
+) -> Result<Trained> {
+    let (config, vocab) = (&ready.config, &ready.vocab);
+    observer.note(&format!(
+        "vocabulary {} words, {} training tokens per epoch",
+        vocab.len(),
+        vocab.total()
+    ));
+    let resumed = ready.state.is_some();
+    let stats = super::in_folder(&ready.dest, vocab, resumed, |dir| {
+        let ck = Checkpointing {
+            every,
+            resume: ready.state.clone(),
+            meta: super::meta(&ready.record)?,
+            stop: ready.stop.clone(),
+        };
+        let progress = observer.stage(Stage::Words {
+            label: trainer_name(config.architecture),
+            total: vocab.total() * config.epochs as u64,
+            threads: config.threads,
+        });
+        let trained = word2vec::train(&ready.corpus, vocab, config, dir, &progress, &ck);
+        progress.finish();
+        let stats = trained?;
+        let record = ModelConfig::new(
+            Trainer::word2vec(config, stats.clone()),
+            (&ready.record, &ready.corpus),
+            (vocab, ready.vocab_stats.as_ref(), None),
+            resumed,
+        );
+        Ok((stats, record, Which::Input))
+    })?;
+    Ok(Trained {
+        dir: ready.dest.target().to_path_buf(),
+        config: ready.config,
+        stats,
+    })
 }

@@ -350,7 +350,7 @@ pub fn train(
     ck: &Checkpointing,
 ) -> Result<TrainStats> {
     let checkpointed = AtomicBool::new(false);
-    let result = train_inner(corpus, vocab, config, dir, progress, ck, &checkpointed);
+    let result = train_inner((corpus, vocab, config), (dir, progress, ck), &checkpointed);
     // A fresh run that fails before its first checkpoint leaves nothing anyone could resume.
     if result.is_err() && ck.resume.is_none() && !checkpointed.load(Ordering::Relaxed) {
         for name in MATRICES {
@@ -389,12 +389,8 @@ where
 const MATRICES: [&str; 3] = ["input.npy", "output.npy", "hs-nodes.npy"];
 
 fn train_inner(
-    corpus: &Corpus,
-    vocab: &Vocab,
-    config: &Word2VecConfig,
-    dir: &Path,
-    progress: &Progress,
-    ck: &Checkpointing,
+    (corpus, vocab, config): (&Corpus, &Vocab, &Word2VecConfig),
+    (dir, progress, ck): (&Path, &Progress, &Checkpointing),
     wrote_checkpoint: &AtomicBool,
 ) -> Result<TrainStats> {
     check_inputs(corpus, vocab, config, ck)?;

@@ -136,6 +136,32 @@ pub fn load(dir: &Path, which: Which) -> Result<(Embeddings, Option<Embeddings>)
     })
 }
 
+/// The vectors a model folder gives its users, what its `vectors.bin` holds: W + W~ for a GloVe
+/// folder trained with `vectors_bin: sum`, the word vectors (mapped, not copied) otherwise. What
+/// `eval MODEL` scores is then what a user of the folder gets.
+pub fn vectors(dir: &Path) -> Result<Embeddings> {
+    let which = match read_config(dir) {
+        Ok(ModelConfig {
+            trainer: super::Trainer::Glove { vectors_bin, .. },
+            ..
+        }) => vectors_bin,
+        _ => Which::Input,
+    };
+    let (base, add) = load(dir, which)?;
+    let Some(add) = add else { return Ok(base) };
+    let view = crate::vectors::View::new(&base, Some(&add), None, false)?;
+    let dim = base.dim();
+    let mut data = vec![0f32; base.len() * dim];
+    for (i, row) in data.chunks_mut(dim).enumerate() {
+        crate::vectors::Rows::row_into(&view, i, row);
+    }
+    Ok(Embeddings {
+        words: base.words.clone(),
+        counts: base.counts.clone(),
+        matrix: crate::vectors::Matrix::Owned { data, cols: dim },
+    })
+}
+
 /// Where a run writes its model folder. A run never mixes its files with another run's: an
 /// existing, non-empty folder is refused unless forced, and then the new model is built in a
 /// staging folder beside it (`.NAME.new`) that replaces the old one only when it is complete, so
@@ -364,7 +390,17 @@ impl RunLock {
         let f = File::open(dir).map_err(|e| Error::io(dir, e))?;
         let pid_file = dir.join(PID_FILE);
         let op = rustix::fs::FlockOperation::NonBlockingLockExclusive;
-        if rustix::fs::flock(&f, op).is_err() {
+        // A lock just released can stay held for a moment by a child process that another thread
+        // forked before it dropped the lock (until the child's exec closes its copy of the
+        // descriptor): a run that starts right after another in one process waits that out
+        // instead of reporting the folder busy.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+        let mut locked = rustix::fs::flock(&f, op).is_ok();
+        while !locked && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            locked = rustix::fs::flock(&f, op).is_ok();
+        }
+        if !locked {
             let holder = std::fs::read_to_string(&pid_file).unwrap_or_default();
             let holder = match holder.trim() {
                 "" => String::new(),

@@ -106,8 +106,13 @@ pub struct LmTrained {
 
 /// Loads vectors, noting NaN or infinite values (which some tools write and which poison every
 /// cosine they touch).
+///
+/// A model folder gives the vectors its `vectors.bin` holds ([`super::folder::vectors`]).
 pub fn load_vectors(path: &Path, observer: &dyn Observer) -> Result<Embeddings> {
-    let e = Embeddings::load(path)?;
+    let e = match super::folder::is_model_folder(path) {
+        true => super::folder::vectors(path)?,
+        false => Embeddings::load(path)?,
+    };
     let bad = e.nonfinite();
     if bad > 0 {
         observer.warning(&format!(

@@ -326,6 +326,20 @@ fn glove_command_writes_a_model_folder_and_reads_stdin_with_a_vocab() {
         let sum: Vec<f32> = w.row(i).iter().zip(wt.row(i)).map(|(a, b)| a + b).collect();
         assert_eq!(bin.row(i), sum.as_slice());
     }
+    // `eval MODEL` scores what vectors.bin holds, not W alone.
+    let q = format!("{}/corpora/synth-questions.txt", env!("CARGO_MANIFEST_DIR"));
+    let score = |v: &std::path::Path| {
+        let r = wembed(&["eval", v.to_str().unwrap(), "--analogy", &q, "--json"]);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let j: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+        j["analogy"]["total"].clone()
+    };
+    assert_eq!(score(&m), score(&m.join("vectors.bin")));
+    let w_only = wembed::run::folder::load(&m, wembed::run::Which::Input)
+        .unwrap()
+        .0;
+    assert_eq!(wembed::run::folder::vectors(&m).unwrap().row(3), bin.row(3));
+    assert_ne!(w_only.row(3), bin.row(3));
     no_temp_left(&m);
 
     // stdin: one pass is enough when the vocabulary is given; without it, a clear error.

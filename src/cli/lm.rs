@@ -289,10 +289,11 @@ fn train(a: LmTrainArgs, m: &ArgMatches) -> anyhow::Result<()> {
             run::lm::fresh(&run, observer)?
         }
     };
-    let last = trained
-        .metrics
-        .last()
-        .expect("at least the step-0 evaluation");
+    // A fresh run always evaluates at step 0; a resumed one whose checkpoint lists no evaluation
+    // (a corrupt state) has nothing to report.
+    let Some(last) = trained.metrics.last() else {
+        anyhow::bail!("the run recorded no evaluation: its checkpoint's training state is corrupt");
+    };
     let train_loss = match last.train_loss.is_finite() {
         true => format!(", train loss {:.4}", last.train_loss),
         false => String::new(),

@@ -11,11 +11,13 @@ pub const TENSOR: &str = "embeddings";
 
 /// A safetensors file starts with the little-endian length of its JSON header, then `{`.
 pub fn looks_like(head: &[u8]) -> bool {
-    let Some(len) = head.get(..8) else {
-        return false;
-    };
-    let n = u64::from_le_bytes(len.try_into().unwrap_or([0xff; 8]));
-    head.len() >= 9 && n > 1 && n < (100 << 20) && head[8] == b'{'
+    match head.get(..9) {
+        Some(&[a, b, c, d, e, f, g, h, brace]) => {
+            let n = u64::from_le_bytes([a, b, c, d, e, f, g, h]);
+            n > 1 && n < (100 << 20) && brace == b'{'
+        }
+        _ => false,
+    }
 }
 
 /// Writes the file row by row: the crate's serializer takes the whole tensor as one buffer, which

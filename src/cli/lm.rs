@@ -262,7 +262,7 @@ fn train(a: LmTrainArgs, m: &ArgMatches) -> anyhow::Result<()> {
             let options_given = |f: &str| f != "checkpoint_secs" && given(m)(f);
             let r = LmResume {
                 dir: dir.clone(),
-                data: DataSpecOverrides::given(&absolute_spec(d.spec()), given(m)),
+                data: DataSpecOverrides::given(&d.spec(), given(m)),
                 model: ConfigOverrides::given(&d.shape().config(0, None), model_given),
                 options: TrainOptionsOverrides::given(&d.options(a.freeze_steps), options_given),
                 stop: None,
@@ -306,16 +306,6 @@ fn train(a: LmTrainArgs, m: &ArgMatches) -> anyhow::Result<()> {
         trained.dir.display()
     );
     Ok(())
-}
-
-/// A spec with its paths as a checkpoint records them, for comparing.
-fn absolute_spec(spec: DataSpec) -> DataSpec {
-    let abs = |p: &PathBuf| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-    DataSpec {
-        corpus: spec.corpus.iter().map(abs).collect(),
-        valid: spec.valid.as_ref().map(abs),
-        ..spec
-    }
 }
 
 fn compare(a: LmCompareArgs) -> anyhow::Result<()> {

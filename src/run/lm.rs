@@ -229,7 +229,13 @@ pub fn resume(r: &LmResume, observer: &dyn Observer) -> Result<LmTrained> {
     let conflict = super::conflict_in(dir);
     r.options.check(&record.options).map_err(conflict)?;
     r.model.check(&stored.model).map_err(conflict)?;
-    r.data.check(&record.data).map_err(conflict)?;
+    // Paths given again are compared as the checkpoint records them: absolute.
+    let data = DataSpecOverrides {
+        corpus: r.data.corpus.as_deref().map(absolute),
+        valid: r.data.valid.clone().map(|v| v.as_deref().map(absolute_one)),
+        ..r.data.clone()
+    };
+    data.check(&record.data).map_err(conflict)?;
     let device = lm::device();
     let model = lm::Lm::load(dir, &device)?;
     let resume = lm::train::read_resume(dir, &device)?;

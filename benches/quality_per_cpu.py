@@ -6,7 +6,9 @@ frequent words), wordsim353 and MEN with `wembed eval`, on one corpus, in one ru
 usage: python3 benches/quality_per_cpu.py --arch skipgram [--points wembed:1,wembed:3,word2vec-c:5,...]
        [--seeds 1] [--corpus ../shared/corpora/mixed-en.txt.gz] [--threads 2] [--out bench-out/quality]
 
-A point is TOOL:EPOCHS. Tools: wembed, word2vec-c (../shared/anchors/build.sh; --word2vec-c PATH),
+A point is TOOL:EPOCHS, or TOOL:EPOCHS:d for the tool's own default learning rate (and schedule)
+instead of word2vec's (fastText's default is 0.05 for both architectures, gensim's 0.025 for
+both, finalfrontier's 0.05), so that each tool's default run can be measured. Tools: wembed, word2vec-c (../shared/anchors/build.sh; --word2vec-c PATH),
 fasttext (apt-get install fasttext; a word-level model, -minn 0 -maxn 0), gensim (pip install
 gensim), finalfrontier (cargo install finalfrontier --version 0.9.4; --subwords none).
 Settings as word2vec's documentation: dim 100, window 5, negative 5, sample 1e-4, min-count 5,
@@ -58,16 +60,29 @@ tokens = sum(counts.values())
 GENSIM = """
 import sys
 from gensim.models import Word2Vec
-sg, lr, threads, out, text, seed, epochs = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], int(sys.argv[6]), int(sys.argv[7])
+sg, threads, out, text, seed, epochs = int(sys.argv[1]), int(sys.argv[3]), sys.argv[4], sys.argv[5], int(sys.argv[6]), int(sys.argv[7])
+own = {} if sys.argv[2] == "default" else {"alpha": float(sys.argv[2])}
 m = Word2Vec(corpus_file=text, sg=sg, vector_size=%d, window=%d, negative=%d, sample=%g, min_count=%d,
-             epochs=epochs, alpha=lr, workers=threads, hs=0, seed=seed)
+             epochs=epochs, workers=threads, hs=0, seed=seed, **own)
 m.wv.save_word2vec_format(out, binary=True)
 """ % (DIM, WS, NEG, T, MINC)
 
 
-def command(tool, epochs, seed, label):
+def command(tool, epochs, own_lr, seed, label):
     sg = a.arch == "skipgram"
     out = os.path.join(a.out, label)
+    cmd = tool_command(tool, epochs, seed, out, sg)
+    if own_lr:
+        flag = {"wembed": "--lr", "word2vec-c": "-alpha", "fasttext": "-lr", "finalfrontier": "--lr"}.get(tool)
+        if flag:
+            i = cmd[1].index(flag)
+            del cmd[1][i:i + 2]
+        else:
+            cmd[1][cmd[1].index(str(LR))] = "default"
+    return cmd
+
+
+def tool_command(tool, epochs, seed, out, sg):
     if tool == "wembed":
         return out, [a.wembed, a.arch, text, "-o", out, "-q", "--force", "--threads", str(a.threads),
                      "--dim", str(DIM), "--window", str(WS), "--negative", str(NEG), "--epochs", str(epochs),
@@ -121,15 +136,22 @@ def evaluate(vectors):
     return 100.0 * tot["correct"] / max(tot["answered"], 1), sims[0], sims[1]
 
 
-points = [(p.split(":")[0], int(p.split(":")[1])) for p in a.points.split(",")]
+def point(p):
+    f = p.split(":")
+    if len(f) not in (2, 3) or (len(f) == 3 and f[2] != "d"):
+        sys.exit(f"a point is TOOL:EPOCHS or TOOL:EPOCHS:d, not {p}")
+    return f[0], int(f[1]), len(f) == 3
+
+
+points = [point(p) for p in a.points.split(",")]
 results = {p: [] for p in points}
 for seed in range(1, a.seeds + 1):
-    for tool, epochs in points:
-        label = f"{tool}-{a.arch}-{epochs}e-s{seed}"
-        vec, cmd = command(tool, epochs, seed, label)
+    for tool, epochs, own_lr in points:
+        label = f"{tool}-{a.arch}-{epochs}e{'-own-lr' if own_lr else ''}-s{seed}"
+        vec, cmd = command(tool, epochs, own_lr, seed, label)
         cpu, wall = timed(cmd, label)
         acc, ws, men = evaluate(vec)
-        results[(tool, epochs)].append((cpu, wall, acc, ws, men))
+        results[(tool, epochs, own_lr)].append((cpu, wall, acc, ws, men))
         print(f"done {label}: {cpu:.0f} CPU s, {wall:.0f} s, analogy {acc:.2f}, ws353 {ws:.3f}, MEN {men:.3f}",
               file=sys.stderr, flush=True)
         if tool == "wembed":
@@ -153,9 +175,10 @@ lines = [f"{a.arch}, {os.path.basename(a.corpus)} ({tokens:,} tokens), dim {DIM}
          f"{a.seeds} seed(s) per point: median (min–max)", "",
          "| tool | epochs | passes | CPU s | wall s | analogy % | wordsim353 | MEN |", "|---|---|---|---|---|---|---|---|"]
 rows = []
-for (tool, epochs), rs in results.items():
+for (tool, epochs, own_lr), rs in results.items():
     col = lambda i: [r[i] for r in rs]
     passes = epochs / keep_rate if tool == "finalfrontier" else epochs
+    tool = tool + " (own lr)" if own_lr else tool
     rows.append((tool, epochs, passes, med(col(0)), med(col(1)), med(col(2)), med(col(3)), med(col(4))))
     lines.append(f"| {tool} | {epochs} | {passes:.1f} | {med(col(0)):.0f}{spread(col(0), '{:.0f}')} | {med(col(1)):.0f} | "
                  f"{med(col(2)):.2f}{spread(col(2), '{:.2f}')} | {med(col(3)):.3f}{spread(col(3), '{:.3f}')} | "

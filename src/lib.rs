@@ -19,6 +19,7 @@ pub mod run;
 pub mod sampling;
 mod settings;
 pub(crate) mod store;
+pub mod subword;
 pub mod synth;
 pub mod vectors;
 pub mod vocab;

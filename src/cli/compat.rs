@@ -40,9 +40,10 @@ fn word2vec(flag: &str) -> Option<Meaning> {
         "-read-vocab" => Refuse(VOCAB_IN),
         "-debug" | "-verbose" => Refuse("progress is on by default; --quiet silences it"),
         "-classes" => Refuse("word classes (k-means) are not part of wembed"),
-        "-minn" | "-maxn" | "-bucket" | "-wordNgrams" => {
-            Refuse("subword n-grams are not supported yet: wembed trains whole-word vectors")
-        }
+        "-minn" => Same("--minn"),
+        "-maxn" => Same("--maxn"),
+        "-bucket" => Same("--bucket"),
+        "-wordNgrams" => Refuse("word n-grams are for fastText's classifier; wembed trains word vectors"),
         "-loss" => Refuse("use --hs for hierarchical softmax; negative sampling is the default"),
         "-pretrainedVectors" | "-saveOutput" | "-lrUpdateRate" | "-label" => {
             Refuse("this fastText option has no wembed equivalent")

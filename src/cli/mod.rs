@@ -47,6 +47,9 @@ enum Command {
     Neighbors(query::NeighborsArgs),
     /// Words that complete "A is to B as C is to ?" (3CosAdd).
     Analogy(query::AnalogyArgs),
+    /// Print words' vectors (stdin's words when none is given), unknown words included where the
+    /// model has subwords (a fastText .bin).
+    Vector(query::VectorArgs),
     /// A small Transformer language model that can start from these vectors.
     #[command(subcommand)]
     Lm(lm::LmCommand),
@@ -89,6 +92,7 @@ pub fn main() -> ExitCode {
         Command::Export(a) => query::export(a),
         Command::Neighbors(a) => query::neighbors(a),
         Command::Analogy(a) => query::analogy(a),
+        Command::Vector(a) => query::vector(a),
         Command::Lm(c) => lm::run(c, &leaf),
     };
     match result {
@@ -128,7 +132,13 @@ pub(crate) fn typed(m: &ArgMatches, id: &str) -> bool {
 /// Whether the flag of config field `field` was typed: the test of which settings a resumed run
 /// is given again.
 pub(crate) fn given(m: &ArgMatches) -> impl Fn(&str) -> bool + '_ {
-    move |field| typed(m, arg_id(field))
+    move |field| match field {
+        // One setting, four flags.
+        "subwords" => ["subwords", "minn", "maxn", "bucket"]
+            .iter()
+            .any(|id| typed(m, id)),
+        f => typed(m, arg_id(f)),
+    }
 }
 
 /// The flag that sets a config field.

@@ -1,10 +1,12 @@
 //! `eval`, `export`, `neighbors`, `analogy` and `synth`: reading and writing vectors.
 
 use clap::Args;
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use wembed::eval::{self, Method};
 use wembed::run::{self, Which};
 use wembed::synth::{Language, SynthOptions};
+use wembed::vectors::lookup::{Found, Lookup};
 use wembed::vectors::{self, Dtype, Embeddings, Format};
 
 /// Neighbours shown by `neighbors` and `analogy`.
@@ -215,6 +217,9 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
 
 pub fn export(a: ExportArgs) -> anyhow::Result<()> {
     let (format, dtype, which) = (a.format, a.dtype, a.which);
+    if format == Format::FastTextBin && a.model.is_dir() {
+        return export_fasttext(&a);
+    }
     let (base, add) = if a.model.is_dir() {
         run::folder::load(&a.model, which)?
     } else if which == Which::Input {
@@ -231,6 +236,20 @@ pub fn export(a: ExportArgs) -> anyhow::Result<()> {
         a.output.display(),
         clap::ValueEnum::to_possible_value(&format)
             .map_or("?".into(), |v| v.get_name().to_string())
+    );
+    Ok(())
+}
+
+/// A model folder as fastText's `.bin`: the whole model, so the row choices do not apply.
+fn export_fasttext(a: &ExportArgs) -> anyhow::Result<()> {
+    if a.limit.is_some() || a.normalize || a.which != Which::Input || a.dtype != Dtype::F32 {
+        anyhow::bail!("--format fasttext-bin writes the whole model: --limit, --normalize, --which and --dtype do not apply");
+    }
+    run::export_fasttext(&a.model, &a.output)?;
+    eprintln!(
+        "wembed: exported {} as a fastText model to {}",
+        a.model.display(),
+        a.output.display()
     );
     Ok(())
 }
@@ -262,20 +281,74 @@ fn query_case(ignore_case: bool) -> eval::Case {
     }
 }
 
+/// A query's vectors: the vocabulary's rows, and the model itself where it builds vectors for
+/// unknown words from their n-grams.
+struct Queries {
+    emb: Embeddings,
+    subwords: Option<Lookup>,
+    path: PathBuf,
+}
+
+impl Queries {
+    fn open(path: &std::path::Path) -> anyhow::Result<Queries> {
+        let l = lookup(path)?;
+        let (emb, subwords) = match l.built_vocabulary() {
+            Some(emb) => (emb, Some(l)),
+            None => match l {
+                Lookup::Rows { emb, .. } => (emb, None),
+                _ => unreachable!("only rows have no built vocabulary"),
+            },
+        };
+        Ok(Queries {
+            emb,
+            subwords,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// `word`'s unit vector and its row (`None`: built from its n-grams).
+    fn unit(
+        &self,
+        uv: &eval::UnitVectors,
+        word: &str,
+    ) -> anyhow::Result<(Vec<f32>, Option<usize>)> {
+        if let Some(id) = uv.id(word) {
+            return Ok((uv.row(id).to_vec(), Some(id)));
+        }
+        let mut v = vec![0f32; self.emb.dim()];
+        match &self.subwords {
+            Some(l) if l.vector(word, &mut v) != Found::Unknown => {
+                vectors::normalize(&mut v);
+                Ok((v, None))
+            }
+            _ => anyhow::bail!(
+                "{word:?} is not in the vocabulary of {}{}",
+                self.path.display(),
+                match self.subwords {
+                    Some(_) => " and has no n-grams",
+                    None => " (a model trained with --subwords answers for any word)",
+                }
+            ),
+        }
+    }
+}
+
 pub fn neighbors(a: NeighborsArgs) -> anyhow::Result<()> {
-    let emb = load_vectors(&a.vectors)?;
-    let uv = eval::UnitVectors::new(&emb, None, query_case(a.show.ignore_case));
+    let q = Queries::open(&a.vectors)?;
+    let uv = eval::UnitVectors::new(&q.emb, None, query_case(a.show.ignore_case));
     let mut out = Vec::new();
     for w in &a.words {
-        let id = uv.id(w).ok_or_else(|| {
-            anyhow::anyhow!("{w:?} is not in the vocabulary of {}", a.vectors.display())
-        })?;
+        let (v, id) = q.unit(&uv, w)?;
         let found: Vec<(String, f32)> = uv
-            .nearest(uv.row(id), a.show.k, &[id])
+            .nearest(&v, a.show.k, id.as_slice())
             .into_iter()
             .map(|(i, s)| (uv.word(i).to_string(), s))
             .collect();
-        print_neighbours(w, &found, a.show.json, &mut out);
+        let title = match id {
+            Some(_) => w.clone(),
+            None => format!("{w} (not in the vocabulary: from its n-grams)"),
+        };
+        print_neighbours(&title, &found, a.show.json, &mut out);
     }
     if a.show.json {
         println!("{}", serde_json::Value::from(out));
@@ -284,19 +357,15 @@ pub fn neighbors(a: NeighborsArgs) -> anyhow::Result<()> {
 }
 
 pub fn analogy(a: AnalogyArgs) -> anyhow::Result<()> {
-    let emb = load_vectors(&a.vectors)?;
-    let uv = eval::UnitVectors::new(&emb, None, query_case(a.show.ignore_case));
-    let id = |w: &str| {
-        uv.id(w).ok_or_else(|| {
-            anyhow::anyhow!("{w:?} is not in the vocabulary of {}", a.vectors.display())
-        })
-    };
-    let (ia, ib, ic) = (id(&a.a)?, id(&a.b)?, id(&a.c)?);
-    let q: Vec<f32> = (0..emb.dim())
-        .map(|k| uv.row(ib)[k] - uv.row(ia)[k] + uv.row(ic)[k])
-        .collect();
+    let q = Queries::open(&a.vectors)?;
+    let uv = eval::UnitVectors::new(&q.emb, None, query_case(a.show.ignore_case));
+    let (va, ia) = q.unit(&uv, &a.a)?;
+    let (vb, ib) = q.unit(&uv, &a.b)?;
+    let (vc, ic) = q.unit(&uv, &a.c)?;
+    let query: Vec<f32> = (0..q.emb.dim()).map(|k| vb[k] - va[k] + vc[k]).collect();
+    let exclude: Vec<usize> = [ia, ib, ic].into_iter().flatten().collect();
     let found: Vec<(String, f32)> = uv
-        .nearest(&q, a.show.k, &[ia, ib, ic])
+        .nearest(&query, a.show.k, &exclude)
         .into_iter()
         .map(|(i, s)| (uv.word(i).to_string(), s))
         .collect();
@@ -309,6 +378,84 @@ pub fn analogy(a: AnalogyArgs) -> anyhow::Result<()> {
     );
     if a.show.json {
         println!("{}", serde_json::Value::from(out));
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct VectorArgs {
+    /// A model folder, a fastText .bin, or any vectors file `eval` reads.
+    model: PathBuf,
+    /// Words to print; none: the words of stdin, one line of output per word (as `fasttext
+    /// print-word-vectors`).
+    words: Vec<String>,
+}
+
+/// Opens what `vector` reads: a fastText `.bin` and a folder trained with subwords keep their
+/// n-grams; anything else is its rows.
+fn lookup(path: &std::path::Path) -> wembed::Result<Lookup> {
+    if path.is_dir() {
+        if let Some(v) = run::folder::subword_vectors(path)? {
+            return Ok(Lookup::Subwords(Box::new(v)));
+        }
+    }
+    if vectors::fasttext::FastTextModel::sniff(path)? {
+        let m = vectors::fasttext::FastTextModel::open(path)?;
+        return Ok(Lookup::Subwords(Box::new(m)));
+    }
+    Ok(Lookup::rows(load_vectors(path)?))
+}
+
+pub fn vector(a: VectorArgs) -> anyhow::Result<()> {
+    let lookup = lookup(&a.model)?;
+    let mut v = vec![0f32; lookup.dim()];
+    let mut unknown = 0u64;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut print = |w: &str, out: &mut dyn Write| -> std::io::Result<()> {
+        if lookup.vector(w, &mut v) == Found::Unknown {
+            unknown += 1;
+        }
+        write!(out, "{w}")?;
+        for x in &v {
+            write!(out, " {x}")?;
+        }
+        writeln!(out)
+    };
+    let written = if a.words.is_empty() {
+        // Flushed line by line, so that a program that feeds words one at a time gets answers.
+        let mut stdin = std::io::stdin().lock();
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if stdin.read_until(b'\n', &mut line)? == 0 {
+                break Ok(());
+            }
+            let text = String::from_utf8_lossy(&line);
+            let r = text
+                .split_whitespace()
+                .try_for_each(|w| print(w, &mut out))
+                .and_then(|()| out.flush());
+            if r.is_err() {
+                break r;
+            }
+        }
+    } else {
+        a.words
+            .iter()
+            .try_for_each(|w| print(w, &mut out))
+            .and_then(|()| out.flush())
+    };
+    match written {
+        // `wembed vector m | head`: the reader has what it wanted.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+        r => r?,
+    }
+    if unknown > 0 {
+        let why = match lookup.has_subwords() {
+            true => "not in the vocabulary and without n-grams",
+            false => "not in the vocabulary, and the model has no subwords",
+        };
+        eprintln!("wembed: {unknown} word(s) {why}: printed as zeros");
     }
     Ok(())
 }

@@ -8,8 +8,9 @@ use wembed::glove::{GloveConfig, GloveOverrides};
 use wembed::run::glove::{Checkpoints, GloveResume, GloveRun};
 use wembed::run::word2vec::{Word2VecResume, Word2VecRun, CHECKPOINT_SECS};
 use wembed::run::{self, Input, InputOverrides, Which};
+use wembed::subword::Subwords;
 use wembed::vocab::{VocabOptions, VocabOptionsOverrides};
-use wembed::word2vec::{Architecture, Word2VecConfig, Word2VecOverrides};
+use wembed::word2vec::{Architecture, Defaults, Word2VecConfig, Word2VecOverrides};
 
 const GIB: f64 = (1u64 << 30) as f64;
 
@@ -144,9 +145,8 @@ pub struct TrainArgs {
     /// Subsampling threshold for frequent words; 0 turns it off (word2vec -sample, fastText -t).
     #[arg(long, short = 't', alias = "t", default_value_t = Word2VecConfig::default().sample)]
     sample: f64,
-    /// Passes over the corpus (word2vec -iter, fastText -epoch).
-    #[arg(long, aliases = ["iter", "epoch"], default_value_t = Word2VecConfig::default().epochs, value_parser = positive)]
-    epochs: usize,
+    #[arg(long, aliases = ["iter", "epoch"], value_parser = positive, help = epochs_help())]
+    epochs: Option<usize>,
     #[arg(long, alias = "alpha", help = lr_help())]
     lr: Option<f32>,
     /// Discard words that occur fewer times than this.
@@ -165,6 +165,24 @@ pub struct TrainArgs {
     /// per centre word shared by its whole window (faster, same quality on our benchmark).
     #[arg(long)]
     pair_negatives: bool,
+    /// fastText's subword model: a word's vector is the mean of its own row and its character
+    /// n-grams' rows, so unknown words get vectors too (fastText's defaults: --minn 3 --maxn 6
+    /// --bucket 2000000; giving any of them turns subwords on).
+    #[arg(long)]
+    subwords: bool,
+    /// Shortest character n-gram (fastText -minn).
+    #[arg(long, value_name = "N")]
+    minn: Option<usize>,
+    /// Longest character n-gram (fastText -maxn); 0 turns subwords off, as in fastText.
+    #[arg(long, value_name = "N")]
+    maxn: Option<usize>,
+    /// Rows the n-grams are hashed into (fastText -bucket).
+    #[arg(long, value_name = "N")]
+    bucket: Option<usize>,
+    /// Start from the reference C tool's defaults and algorithm instead of wembed's: 5 epochs and
+    /// negatives drawn per pair (flags given beside it still apply).
+    #[arg(long, value_enum, value_name = "TOOL", conflicts_with = "resume")]
+    compat: Option<Defaults>,
     /// Decode and hash the text in every epoch instead of keeping it as word ids after the first
     /// (which takes 4 bytes per token in a scratch folder of the model folder); same vectors.
     #[arg(long)]
@@ -172,6 +190,16 @@ pub struct TrainArgs {
     /// Seed of the initialisation and sampling (one thread is then bit-reproducible).
     #[arg(long, default_value_t = Word2VecConfig::default().seed)]
     seed: u64,
+}
+
+/// `--epochs`' help, with wembed's and word2vec's defaults from the config.
+fn epochs_help() -> String {
+    let epochs = |d| Word2VecConfig::defaults(Architecture::SkipGram, d).epochs;
+    format!(
+        "Passes over the corpus [default: {}; {} with --compat word2vec] (word2vec -iter, fastText -epoch)",
+        epochs(Defaults::Wembed),
+        epochs(Defaults::Word2vecC)
+    )
 }
 
 /// `--lr`'s help, with each architecture's default from the config.
@@ -186,7 +214,7 @@ fn lr_help() -> String {
 
 impl TrainArgs {
     fn config(&self, arch: Architecture) -> Word2VecConfig {
-        let defaults = Word2VecConfig::new(arch);
+        let defaults = Word2VecConfig::defaults(arch, self.compat.unwrap_or_default());
         Word2VecConfig {
             architecture: arch,
             dim: self.dim,
@@ -195,14 +223,30 @@ impl TrainArgs {
             ns_exponent: self.ns_exponent,
             hs: self.hs,
             sample: self.sample,
-            epochs: self.epochs,
+            epochs: self.epochs.unwrap_or(defaults.epochs),
             lr: self.lr.unwrap_or(defaults.lr),
             cbow_mean: !self.cbow_sum,
-            shared_negatives: !self.pair_negatives,
+            shared_negatives: defaults.shared_negatives && !self.pair_negatives,
             pretokenize: !self.reread_text,
+            subwords: self.subwords(),
             threads: self.input.threads(),
             seed: self.seed,
         }
+    }
+
+    /// `--subwords`, or any of its three settings (fastText's defaults for the others); `--maxn
+    /// 0` is fastText's way of saying none.
+    fn subwords(&self) -> Option<Subwords> {
+        let any = self.minn.is_some() || self.maxn.is_some() || self.bucket.is_some();
+        if !(self.subwords || any) || self.maxn == Some(0) {
+            return None;
+        }
+        let d = Subwords::default();
+        Some(Subwords {
+            minn: self.minn.unwrap_or(d.minn),
+            maxn: self.maxn.unwrap_or(d.maxn),
+            bucket: self.bucket.unwrap_or(d.bucket),
+        })
     }
 
     fn vocab_options(&self) -> VocabOptions {
@@ -384,4 +428,47 @@ pub fn glove(a: GloveArgs, m: &ArgMatches) -> anyhow::Result<()> {
         trained.dir.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Cli, Command};
+    use super::*;
+    use clap::Parser;
+
+    fn config(args: &[&str]) -> Word2VecConfig {
+        let all = [&["wembed", "skipgram", "c.txt", "-o", "m"], args].concat();
+        match Cli::try_parse_from(all).unwrap().command {
+            Command::Skipgram(a) => a.config(Architecture::SkipGram),
+            _ => unreachable!("parsed skipgram"),
+        }
+    }
+
+    /// The flags' defaults are the config's, and `--compat word2vec` swaps in the C tool's under
+    /// the flags that are given.
+    #[test]
+    fn compat_starts_from_the_c_tools_defaults() {
+        let sg = Architecture::SkipGram;
+        assert_eq!(
+            config(&["--threads", "1"]),
+            Word2VecConfig {
+                threads: 1,
+                ..Word2VecConfig::new(sg)
+            }
+        );
+        let c = config(&["--compat", "word2vec", "--threads", "1"]);
+        assert_eq!(
+            c,
+            Word2VecConfig {
+                threads: 1,
+                ..Word2VecConfig::word2vec_c(sg)
+            }
+        );
+        let c = config(&["--compat", "word2vec", "--epochs", "3", "--lr", "0.1"]);
+        assert_eq!((c.epochs, c.lr, c.shared_negatives), (3, 0.1, false));
+        assert_ne!(
+            Word2VecConfig::new(sg).epochs,
+            Word2VecConfig::word2vec_c(sg).epochs
+        );
+    }
 }

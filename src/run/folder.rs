@@ -13,8 +13,10 @@
 //! only here are the two put together. [`ModelDir`] is the folder of one run: how a fresh run
 //! claims it, how it is locked while training, and how a forced run replaces an old model.
 
-use super::{ModelConfig, Observer};
+use super::{ModelConfig, Observer, Trainer};
 use crate::error::{Error, Result};
+use crate::subword::Subwords;
+use crate::vectors::lookup::{SubwordVectors, WordVectors};
 use crate::vectors::{word2vec, Embeddings};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -47,12 +49,42 @@ pub fn read_config(dir: &Path) -> Result<ModelConfig> {
         .map_err(|e| Error::bad_file(&path, format!("not a wembed model config: {e}")))
 }
 
-/// Writes `vectors.bin` (word2vec binary) from the folder's matrices: `input.npy` for word2vec,
-/// `input.npy + output.npy` for GloVe (the Stanford tool's `-model 2`).
-pub fn write_vectors_bin(dir: &Path, which: Which) -> Result<()> {
-    let (base, add) = load(dir, which)?;
+/// Writes `vectors.bin` (word2vec binary) from the folder's matrices: `input.npy` for word2vec
+/// (each word's mean of its rows, with subwords), `input.npy + output.npy` for GloVe (the
+/// Stanford tool's `-model 2`).
+pub fn write_vectors_bin(dir: &Path, which: Which, config: &ModelConfig) -> Result<()> {
+    let (base, add) = load_as(dir, which, subwords_of(config))?;
     let view = crate::vectors::View::new(&base, add.as_ref(), None, false)?;
     word2vec::write_binary(&dir.join(VECTORS_BIN), &view)
+}
+
+/// The n-gram settings of a folder trained with subwords.
+pub fn subwords_of(config: &ModelConfig) -> Option<Subwords> {
+    match &config.trainer {
+        Trainer::Skipgram {
+            hyperparameters, ..
+        }
+        | Trainer::Cbow {
+            hyperparameters, ..
+        } => hyperparameters.subwords,
+        Trainer::Glove { .. } => None,
+    }
+}
+
+/// A folder's input matrix with its n-grams, when it was trained with subwords.
+pub fn subword_vectors(dir: &Path) -> Result<Option<SubwordVectors>> {
+    let Some(subwords) = read_config(dir).ok().as_ref().and_then(subwords_of) else {
+        return Ok(None);
+    };
+    open_subwords(dir, subwords).map(Some)
+}
+
+fn open_subwords(dir: &Path, subwords: Subwords) -> Result<SubwordVectors> {
+    let vocab = crate::vocab::Vocab::load(&dir.join(VOCAB))?;
+    let path = dir.join(INPUT);
+    let matrix = crate::vectors::npy::read(&path)?;
+    let words = (vocab.words().to_vec(), vocab.counts().to_vec());
+    SubwordVectors::new(words, matrix, subwords, &path)
 }
 
 /// A run's checkpoint, while it trains.
@@ -120,14 +152,27 @@ pub enum Which {
 }
 
 /// The matrices `which` asks for: the first to read rows from, the second (for `Sum`) to add.
+/// With subwords, `input` is each word's vector built from its rows.
 pub fn load(dir: &Path, which: Which) -> Result<(Embeddings, Option<Embeddings>)> {
+    let subwords = read_config(dir).ok().as_ref().and_then(subwords_of);
+    load_as(dir, which, subwords)
+}
+
+fn load_as(
+    dir: &Path,
+    which: Which,
+    subwords: Option<Subwords>,
+) -> Result<(Embeddings, Option<Embeddings>)> {
     let vocab = dir.join(VOCAB);
     let open = |name: &str| -> Result<Embeddings> {
         let path = dir.join(name);
         if !path.exists() {
             return Err(Error::bad_file(dir, format!("model folder has no {name}")));
         }
-        Embeddings::load_npy(&path, &vocab)
+        match (name, subwords) {
+            (INPUT, Some(s)) => Ok(open_subwords(dir, s)?.embeddings()),
+            _ => Embeddings::load_npy(&path, &vocab),
+        }
     };
     Ok(match which {
         Which::Input => (open(INPUT)?, None),
@@ -421,4 +466,66 @@ impl Drop for RunLock {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.pid_file);
     }
+}
+
+/// Writes a word2vec folder as a fastText `.bin` (`fasttext print-word-vectors`, `fasttext nn`,
+/// gensim's `load_facebook_model`): its settings, vocabulary, input matrix (words, then n-gram
+/// buckets when it has subwords) and output matrix. A hierarchical-softmax-only model has no
+/// output rows fastText could use; it gets zeros there, which leaves every word vector intact.
+pub fn write_fasttext(dir: &Path, path: &Path) -> Result<()> {
+    use crate::vectors::fasttext::{self, Args, FastTextParts, Loss, Model};
+    let config = read_config(dir)?;
+    let (h, model) =
+        match &config.trainer {
+            Trainer::Skipgram {
+                hyperparameters, ..
+            } => (hyperparameters, Model::SkipGram),
+            Trainer::Cbow {
+                hyperparameters, ..
+            } => (hyperparameters, Model::Cbow),
+            Trainer::Glove { .. } => return Err(Error::Invalid(
+                "a GloVe folder has no fastText model: export it as word2vec-bin or fasttext-vec"
+                    .into(),
+            )),
+        };
+    let vocab = crate::vocab::Vocab::load(&dir.join(VOCAB))?;
+    let input = crate::vectors::npy::read(&dir.join(INPUT))?;
+    let output = match h.negative {
+        0 => None,
+        _ => Some(crate::vectors::npy::read(&dir.join(OUTPUT))?),
+    };
+    let zeros;
+    let output = match &output {
+        Some(m) => m.data(),
+        None => {
+            zeros = vec![0f32; vocab.len() * h.dim];
+            &zeros
+        }
+    };
+    let none = Subwords {
+        minn: 0,
+        maxn: 0,
+        bucket: 0,
+    };
+    let parts = FastTextParts {
+        args: Args {
+            dim: h.dim,
+            ws: h.window,
+            epoch: h.epochs,
+            min_count: config.vocab.options.min_count as usize,
+            neg: h.negative,
+            word_ngrams: 1,
+            loss: if h.negative > 0 { Loss::Ns } else { Loss::Hs },
+            model,
+            subwords: h.subwords.unwrap_or(none),
+            lr_update_rate: 100,
+            t: h.sample,
+        },
+        words: vocab.words(),
+        counts: vocab.counts(),
+        ntokens: config.vocab.train_tokens as i64,
+        input: input.data(),
+        output,
+    };
+    fasttext::write(path, &parts)
 }

@@ -190,7 +190,7 @@ pub(crate) fn in_folder<T>(
     crate::atomic::set_run_dir(dir);
     vocab.save(&dir.join(folder::VOCAB))?;
     let (out, config, which) = train(dir)?;
-    folder::write_vectors_bin(dir, which)?;
+    folder::write_vectors_bin(dir, which, &config)?;
     folder::write_config(dir, &config)?;
     drop(locks);
     if let Some(f) = fresh_run {
@@ -307,6 +307,18 @@ impl<S: Checkpoint> Ready<S::Config, S> {
 pub(crate) fn meta(record: &InputRecord) -> Result<serde_json::Value> {
     serde_json::to_value(record)
         .map_err(|e| crate::Error::Invalid(format!("checkpoint record: {e}")))
+}
+
+/// Writes a word2vec model folder as a fastText `.bin`, refusing first to replace a file that a
+/// model folder owns.
+pub fn export_fasttext(dir: &Path, path: &Path) -> Result<()> {
+    folder::refuse_own_file(path)?;
+    if crate::atomic::is_stdout(path) {
+        return Err(crate::Error::Invalid(
+            "fasttext-bin is binary: -o - (stdout) is for the text formats; name a file".into(),
+        ));
+    }
+    folder::write_fasttext(dir, path)
 }
 
 /// Exports `rows` as [`crate::vectors::export`] does, refusing first to replace a file that a

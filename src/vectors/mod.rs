@@ -19,6 +19,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod fasttext;
+pub mod lookup;
 pub mod npy;
 pub mod safetensors;
 pub mod word2vec;
@@ -137,8 +139,9 @@ impl Embeddings {
     }
 
     /// Loads vectors, telling the format from the content: a wembed model folder, `.npy` with a
-    /// `vocab.txt` beside it, safetensors, word2vec binary or text (with a `count dim` header), or
-    /// GloVe text (no header).
+    /// `vocab.txt` beside it, safetensors, a fastText `.bin` (each dictionary word's vector, built
+    /// from its n-grams as fastText builds it), word2vec binary or text (with a `count dim`
+    /// header), or GloVe text (no header).
     pub fn load(path: &Path) -> Result<Embeddings> {
         let e = Self::load_any(path)?;
         if e.dim() == 0 {
@@ -155,7 +158,7 @@ impl Embeddings {
     fn load_any(path: &Path) -> Result<Embeddings> {
         let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         if meta.is_dir() {
-            return Self::load_npy(&path.join("input.npy"), &path.join("vocab.txt"));
+            return Self::load_folder(path);
         }
         if !meta.is_file() {
             // /dev/zero, a FIFO: an endless or one-shot stream is not a vectors file.
@@ -176,7 +179,26 @@ impl Embeddings {
         if safetensors::looks_like(&head) {
             return safetensors::read(path);
         }
+        if fasttext::FastTextModel::looks_like(&head) {
+            use lookup::WordVectors;
+            return Ok(fasttext::FastTextModel::open(path)?.embeddings());
+        }
         word2vec::read(path, &head)
+    }
+
+    /// A model folder's word vectors: `input.npy` (mapped) with its `vocab.txt`; for a folder
+    /// trained with subwords, whose `input.npy` also holds the n-gram rows, the words' built
+    /// vectors in its `vectors.bin` (`run::folder` opens the n-grams themselves).
+    fn load_folder(dir: &Path) -> Result<Embeddings> {
+        let (input, vocab) = (dir.join("input.npy"), dir.join("vocab.txt"));
+        let words = Vocab::load(&vocab)?.len();
+        let matrix = npy::read(&input)?;
+        let rows = matrix.data().len() / matrix.cols().max(1);
+        let bin = dir.join("vectors.bin");
+        if rows > words && bin.is_file() {
+            return Self::load(&bin);
+        }
+        Self::load_npy(&input, &vocab)
     }
 
     /// A `.npy` matrix whose rows are the words of a `vocab.txt`, in order.
@@ -218,6 +240,11 @@ pub enum Format {
     #[serde(rename = "fasttext-vec")]
     /// fastText's `.vec`: word2vec text.
     FastTextVec,
+    #[value(name = "fasttext-bin")]
+    #[serde(rename = "fasttext-bin")]
+    /// fastText's `.bin` model: from a model folder its settings, n-grams and both matrices;
+    /// from a vectors file a word-only model.
+    FastTextBin,
     /// A numpy `.npy` matrix, words in `NAME.vocab.txt` beside it.
     Npy,
     /// One safetensors tensor, the words in its metadata.
@@ -232,11 +259,12 @@ impl std::str::FromStr for Format {
             "word2vec-text" => Format::Word2VecText,
             "glove-text" => Format::GloveText,
             "fasttext-vec" => Format::FastTextVec,
+            "fasttext-bin" => Format::FastTextBin,
             "npy" => Format::Npy,
             "safetensors" => Format::Safetensors,
             _ => {
                 return Err(Error::Invalid(format!(
-                    "unknown format {s:?}: word2vec-bin, word2vec-text, glove-text, fasttext-vec, npy or safetensors"
+                    "unknown format {s:?}: word2vec-bin, word2vec-text, glove-text, fasttext-vec, fasttext-bin, npy or safetensors"
                 )))
             }
         })
@@ -244,6 +272,11 @@ impl std::str::FromStr for Format {
 }
 
 pub use crate::store::Dtype;
+
+/// Scales a vector to unit length (a zero vector stays zero), as every cosine here does.
+pub fn normalize(v: &mut [f32]) {
+    kernels::normalize(v)
+}
 
 /// Rows of one or two matrices (summed), cut to the first `limit` and optionally unit length.
 pub struct View<'a> {
@@ -350,6 +383,7 @@ pub fn export(rows: &dyn Rows, format: Format, dtype: Dtype, path: &Path) -> Res
         Format::Word2VecBin => word2vec::write_binary(path, rows),
         Format::Word2VecText | Format::FastTextVec => word2vec::write_text(path, rows, true),
         Format::GloveText => word2vec::write_text(path, rows, false),
+        Format::FastTextBin => fasttext::write_rows(path, rows),
         Format::Npy => npy::write(path, rows, dtype),
         Format::Safetensors => safetensors::write(path, rows, dtype),
     }

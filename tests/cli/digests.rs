@@ -80,6 +80,33 @@ fn single_thread_runs_are_pinned() {
     assert_eq!(seen, expected, "digests changed");
 }
 
+/// `--compat word2vec` is the C tool's algorithm and defaults (5 epochs, negatives per pair):
+/// pinned to the digests wembed gave for `--epochs 5 --pair-negatives` (skip-gram) and `--epochs
+/// 5` (CBOW) before its own defaults moved to 9 epochs and shared negatives. Without the flag the
+/// defaults differ, so the digests must too.
+#[test]
+fn compat_word2vec_is_the_old_algorithm() {
+    let both = ["input.npy", "output.npy"];
+    let compat = |arch| digests(&[arch, "--dim", "16", "--compat", "word2vec"], &both).join(" ");
+    let skipgram = compat("skipgram");
+    assert_eq!(skipgram, "input.npy:3b83a1fa output.npy:eb2f680a");
+    assert_eq!(compat("cbow"), "input.npy:9cba9b2a output.npy:223a47df");
+    let explicit = digests(
+        &[
+            "skipgram",
+            "--dim",
+            "16",
+            "--epochs",
+            "5",
+            "--pair-negatives",
+        ],
+        &both,
+    );
+    assert_eq!(explicit.join(" "), skipgram);
+    let ours = digests(&["skipgram", "--dim", "16", "--epochs", "5"], &both);
+    assert_ne!(ours.join(" "), skipgram, "shared negatives are the default");
+}
+
 /// The LM's losses (train and validation at each evaluation) for a fixed seed, pinned: columns of
 /// time and speed are left out, everything the model computes is in.
 #[test]

@@ -380,10 +380,22 @@ fn resumes_after_kills_at_random_moments_are_bit_identical() {
     .status
     .success());
     let c = corpus.to_str().unwrap().to_string();
-    let runs: [(&str, Vec<&str>); 3] = [
+    let runs: [(&str, Vec<&str>); 4] = [
         ("skipgram", vec!["--dim", "32", "--epochs", "3"]),
         ("cbow", vec!["--dim", "32", "--epochs", "3"]),
         ("glove", vec!["--dim", "16", "--iter", "10"]),
+        (
+            "skipgram",
+            vec![
+                "--dim",
+                "16",
+                "--epochs",
+                "3",
+                "--subwords",
+                "--bucket",
+                "5000",
+            ],
+        ),
     ];
     let mut x = 0x9e37_79b9_7f4a_7c15u64;
     let mut random = move |n: u64| {
@@ -393,7 +405,7 @@ fn resumes_after_kills_at_random_moments_are_bit_identical() {
         x % n
     };
     let mut kills = 0;
-    for (trainer, extra) in &runs {
+    for (run, (trainer, extra)) in runs.iter().enumerate() {
         let args = |out: &Path, every: &str| -> Vec<String> {
             let mut a = vec![trainer.to_string(), c.clone(), "-o".into()];
             a.push(out.to_str().unwrap().into());
@@ -411,7 +423,7 @@ fn resumes_after_kills_at_random_moments_are_bit_identical() {
             a.extend(extra.iter().map(|s| s.to_string()));
             a
         };
-        let reference = p(&d, &format!("{trainer}-ref"));
+        let reference = p(&d, &format!("{run}-{trainer}-ref"));
         let r = wembed(
             &args(&reference, "0")
                 .iter()
@@ -421,7 +433,7 @@ fn resumes_after_kills_at_random_moments_are_bit_identical() {
         assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
         let want = matrices(&reference);
         for point in 0..8u64 {
-            let k = p(&d, &format!("{trainer}-{point}"));
+            let k = p(&d, &format!("{run}-{trainer}-{point}"));
             let generation = 1 + random(6);
             if !kill_after_snapshot(&args(&k, "0.03"), &k, generation, random(25)) {
                 continue;

@@ -30,7 +30,8 @@ score() { # label time-file vectors
 import json, sys
 j = json.loads(sys.argv[2]); t = open(sys.argv[3]).read().split()
 tot = j["analogy"]["total"]; sims = [s["report"]["spearman"] for s in j["similarity"]]
-print(f"| {sys.argv[1]} | {float(t[0]) + float(t[1]):.0f} | {float(t[2]):.0f} | {100 * tot["correct"] / max(tot["answered"], 1):.2f} | {sims[0]:.3f} | {sims[1]:.3f} |", flush=True)
+cpu, wall, acc = float(t[0]) + float(t[1]), float(t[2]), 100 * tot["correct"] / max(tot["answered"], 1)
+print(f"| {sys.argv[1]} | {cpu:.0f} | {wall:.0f} | {acc:.2f} | {sims[0]:.3f} | {sims[1]:.3f} |", flush=True)
 ' "$1" "$j" "$2"
 }
 echo "| run | CPU s | wall s | analogy % | wordsim353 | MEN |"

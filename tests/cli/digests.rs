@@ -30,7 +30,7 @@ fn digests(args: &[&str], files: &[&str]) -> Vec<String> {
 #[test]
 fn single_thread_runs_are_pinned() {
     let both = ["input.npy", "output.npy"];
-    let cases: [(&[&str], &[&str]); 5] = [
+    let cases: [(&[&str], &[&str]); 7] = [
         (&["skipgram", "--dim", "16", "--epochs", "2"], &both),
         (
             &[
@@ -61,6 +61,32 @@ fn single_thread_runs_are_pinned() {
             &["glove", "--dim", "16", "--iter", "2"],
             &["input.npy", "output.npy", "bias.npy"],
         ),
+        (
+            &[
+                "skipgram",
+                "--dim",
+                "16",
+                "--epochs",
+                "1",
+                "--subwords",
+                "--bucket",
+                "5000",
+            ],
+            &both,
+        ),
+        (
+            &[
+                "cbow",
+                "--dim",
+                "16",
+                "--epochs",
+                "1",
+                "--subwords",
+                "--bucket",
+                "5000",
+            ],
+            &both,
+        ),
     ];
     let mut seen = Vec::new();
     for (args, files) in cases {
@@ -76,6 +102,8 @@ fn single_thread_runs_are_pinned() {
         "skipgram --dim 16 --epochs 1 --hs --negative 0 input.npy:c9254660 hs-nodes.npy:09095c9e",
         "cbow --dim 16 --epochs 2 input.npy:69a7a052 output.npy:5413599f",
         "glove --dim 16 --iter 2 input.npy:51134c40 output.npy:94dee649 bias.npy:98f19cb6",
+        "skipgram --dim 16 --epochs 1 --subwords --bucket 5000 input.npy:2634f37c output.npy:4aecd89d",
+        "cbow --dim 16 --epochs 1 --subwords --bucket 5000 input.npy:f35b6837 output.npy:3b2468ad",
     ];
     assert_eq!(seen, expected, "digests changed");
 }

@@ -58,6 +58,30 @@ pub fn read(path: &Path) -> Result<Embeddings> {
         .map_err(|e| bad(format!("not a valid safetensors file: {e}")))?;
     let st = SafeTensors::deserialize(&map)
         .map_err(|e| bad(format!("not a valid safetensors file: {e}")))?;
+    let (name, v, dim, data) = vectors_tensor(&st, &bad)?;
+    let words = words_of(path, &meta, &bad)?;
+    if words.len() != v {
+        return Err(bad(format!("{v} rows but {} words", words.len())));
+    }
+    if dim == 0 {
+        return Err(bad(format!(
+            "tensor {name:?} has shape [{v}, 0]: no values"
+        )));
+    }
+    check_words(&words, &bad)?;
+    Ok(Embeddings {
+        words,
+        counts: None,
+        matrix: Matrix::Owned { data, cols: dim },
+    })
+}
+
+/// The tensor that holds the vectors (`embeddings`, or the only one): name, rows, columns and
+/// its values as f32.
+fn vectors_tensor(
+    st: &SafeTensors,
+    bad: &impl Fn(String) -> Error,
+) -> Result<(String, usize, usize, Vec<f32>)> {
     let names = st.names();
     let name = if names.contains(&TENSOR) {
         TENSOR.to_string()
@@ -91,40 +115,37 @@ pub fn read(path: &Path) -> Result<Embeddings> {
             .collect(),
         d => return Err(bad(format!("tensor dtype {d:?} is not F32, F16 or BF16"))),
     };
-    let words: Vec<String> = match meta.metadata().as_ref().and_then(|m| m.get("vocab")) {
+    Ok((name, v, dim, data))
+}
+
+/// The words: the metadata's `vocab` list, else the `vocab.txt` beside the file.
+fn words_of(
+    path: &Path,
+    meta: &safetensors::tensor::Metadata,
+    bad: &impl Fn(String) -> Error,
+) -> Result<Vec<String>> {
+    match meta.metadata().as_ref().and_then(|m| m.get("vocab")) {
         Some(json) => serde_json::from_str(json)
-            .map_err(|e| bad(format!("metadata 'vocab' is not a JSON list of words: {e}")))?,
+            .map_err(|e| bad(format!("metadata 'vocab' is not a JSON list of words: {e}"))),
         None => {
             let vp = super::npy::find_vocab(path);
-            crate::vocab::Vocab::load(&vp)?.words().to_vec()
-        }
-    };
-    if words.len() != v {
-        return Err(bad(format!("{v} rows but {} words", words.len())));
-    }
-    if dim == 0 {
-        return Err(bad(format!(
-            "tensor {name:?} has shape [{v}, 0]: no values"
-        )));
-    }
-    // The word list becomes a vocab.txt on export, which must read back: no empty words, none
-    // twice.
-    {
-        let mut seen = hashbrown::HashSet::with_capacity(words.len());
-        for (i, w) in words.iter().enumerate() {
-            if w.is_empty() || w.contains(['\t', '\n', '\r']) {
-                return Err(bad(format!(
-                    "word {i} of the metadata is empty or holds a tab or line break"
-                )));
-            }
-            if !seen.insert(w.as_str()) {
-                return Err(bad(format!("word {w:?} appears twice in the metadata")));
-            }
+            Ok(crate::vocab::Vocab::load(&vp)?.words().to_vec())
         }
     }
-    Ok(Embeddings {
-        words,
-        counts: None,
-        matrix: Matrix::Owned { data, cols: dim },
-    })
+}
+
+/// The word list becomes a vocab.txt on export, which must read back: no empty words, none twice.
+fn check_words(words: &[String], bad: &impl Fn(String) -> Error) -> Result<()> {
+    let mut seen = hashbrown::HashSet::with_capacity(words.len());
+    for (i, w) in words.iter().enumerate() {
+        if w.is_empty() || w.contains(['\t', '\n', '\r']) {
+            return Err(bad(format!(
+                "word {i} of the metadata is empty or holds a tab or line break"
+            )));
+        }
+        if !seen.insert(w.as_str()) {
+            return Err(bad(format!("word {w:?} appears twice in the metadata")));
+        }
+    }
+    Ok(())
 }

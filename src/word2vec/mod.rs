@@ -1063,6 +1063,18 @@ impl<'a> Worker<'a> {
         }
     }
 
+    /// `ctx` = the ids within `b` of position `pos`, the centre excluded.
+    #[inline(always)]
+    fn gather_contexts(&mut self, pos: usize, b: usize) {
+        let n = self.ids.len();
+        self.ctx.clear();
+        for c in pos.saturating_sub(b)..(pos + b + 1).min(n) {
+            if c != pos {
+                self.ctx.push(self.ids[c]);
+            }
+        }
+    }
+
     /// Draws the negatives of `target` (when negative sampling is on) ahead of their use.
     #[inline(always)]
     fn prepare_targets(&mut self, target: u32) {
@@ -1096,12 +1108,7 @@ impl<'a> Worker<'a> {
             if pos + 1 < n {
                 out.prefetch(self.ids[pos + 1] as usize);
             }
-            self.ctx.clear();
-            for c in pos.saturating_sub(b)..(pos + b + 1).min(n) {
-                if c != pos {
-                    self.ctx.push(self.ids[c]);
-                }
-            }
+            self.gather_contexts(pos, b);
             if self.ctx.is_empty() {
                 continue;
             }
@@ -1230,12 +1237,7 @@ impl Worker<'_> {
         let mut h = std::mem::take(&mut self.neu1);
         for pos in 0..n {
             let b = effective_window(&mut self.rng, s.config.window);
-            self.ctx.clear();
-            for c in pos.saturating_sub(b)..(pos + b + 1).min(n) {
-                if c != pos {
-                    self.ctx.push(self.ids[c]);
-                }
-            }
+            self.gather_contexts(pos, b);
             if self.ctx.is_empty() {
                 continue;
             }

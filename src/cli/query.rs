@@ -229,13 +229,15 @@ pub fn export(a: ExportArgs) -> anyhow::Result<()> {
     };
     let view = vectors::View::new(&base, add.as_ref(), a.limit, a.normalize)?;
     run::export(&view, format, dtype, &a.output)?;
+    let to = match wembed::atomic::is_stdout(&a.output) {
+        true => "stdout".into(),
+        false => a.output.display().to_string(),
+    };
     eprintln!(
-        "wembed: exported {} words x {} to {} ({})",
+        "wembed: exported {} words x {} to {to} ({})",
         vectors::Rows::len(&view),
         base.dim(),
-        a.output.display(),
-        clap::ValueEnum::to_possible_value(&format)
-            .map_or("?".into(), |v| v.get_name().to_string())
+        format.name()
     );
     Ok(())
 }

@@ -185,8 +185,10 @@ pub(crate) fn in_folder<T>(
     train: impl FnOnce(&Path) -> Result<(T, ModelConfig, Which)>,
 ) -> Result<T> {
     let dir = &dest.dir;
-    let fresh_run = (!resumed).then(|| dest.fresh_run());
+    // Locked first: a run refused the lock must not clean up the files of the run holding it.
+    // Locked first: a run refused the lock must not clean up the files of the run holding it.
     let locks = dest.lock(!resumed)?;
+    let fresh_run = (!resumed).then(|| dest.fresh_run());
     crate::atomic::set_run_dir(dir);
     vocab.save(&dir.join(folder::VOCAB))?;
     let (out, config, which) = train(dir)?;
@@ -328,4 +330,31 @@ pub fn export(rows: &dyn Rows, format: Format, dtype: Dtype, path: &Path) -> Res
         folder::refuse_own_file(&out)?;
     }
     crate::vectors::export(rows, format, dtype, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two fresh runs into one new folder: the one that finds it locked must leave the holder's
+    /// files alone (its clean-up once removed the whole folder of the run holding the lock).
+    #[test]
+    fn a_run_refused_the_lock_removes_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("m");
+        let first = ModelDir::fresh(&dir, false, &Silent).unwrap();
+        let second = ModelDir::fresh(&dir, false, &Silent).unwrap();
+        assert!(first.created && second.created);
+        let _held = first.lock(true).unwrap();
+        std::fs::write(dir.join(folder::VOCAB), "the\t3\n").unwrap();
+        let vocab = crate::vocab::Vocab::from_ordered(vec![("a".into(), 1)]);
+        let refused = in_folder(&second, &vocab, false, |_| -> Result<((), _, _)> {
+            unreachable!("a refused run trains nothing")
+        });
+        assert!(refused.is_err());
+        assert_eq!(
+            std::fs::read_to_string(dir.join(folder::VOCAB)).unwrap(),
+            "the\t3\n"
+        );
+    }
 }

@@ -352,6 +352,12 @@ impl Format {
         )
     }
 
+    /// The name users type (`--format npy`), for messages.
+    pub fn name(self) -> String {
+        clap::ValueEnum::to_possible_value(&self)
+            .map_or_else(|| format!("{self:?}"), |v| v.get_name().to_string())
+    }
+
     /// The files an export writes: the output, and the word list beside a bare matrix.
     pub fn outputs(self, path: &Path) -> Vec<std::path::PathBuf> {
         match self {
@@ -367,7 +373,8 @@ impl Format {
 pub fn export(rows: &dyn Rows, format: Format, dtype: Dtype, path: &Path) -> Result<()> {
     if crate::atomic::is_stdout(path) && !format.is_text() {
         return Err(Error::Invalid(format!(
-            "{format:?} is binary: -o - (stdout) is for word2vec-text, glove-text and fasttext-vec; name a file"
+            "{} is binary: -o - (stdout) is for word2vec-text, glove-text and fasttext-vec; name a file",
+            format.name()
         )));
     }
     if rows.is_empty() {

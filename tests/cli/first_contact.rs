@@ -187,7 +187,7 @@ fn dash_is_stdout_for_text_formats_and_vocab() {
         ("fasttext-vec", true),
         ("glove-text", false),
     ] {
-        let out = ok(&wembed(&[
+        let r = wembed(&[
             "export",
             s(&model),
             "--format",
@@ -196,7 +196,10 @@ fn dash_is_stdout_for_text_formats_and_vocab() {
             "5",
             "-o",
             "-",
-        ]));
+        ]);
+        let said = String::from_utf8_lossy(&r.stderr).into_owned();
+        assert!(said.contains("to stdout ("), "{said}");
+        let out = ok(&r);
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 5 + header as usize, "{format}: {out}");
         if header {
@@ -204,7 +207,11 @@ fn dash_is_stdout_for_text_formats_and_vocab() {
         }
     }
     let r = wembed(&["export", s(&model), "--format", "npy", "-o", "-"]);
-    assert_one_line_error(&r, "name a file");
+    let err = assert_one_line_error(&r, "name a file");
+    assert!(
+        err.contains("npy is binary"),
+        "the format as users type it: {err}"
+    );
     let out = ok(&wembed(&["vocab", &synth_corpus(), "-q", "-o", "-"]));
     let file = d.path().join("v.txt");
     ok(&wembed(&["vocab", &synth_corpus(), "-q", "-o", s(&file)]));

@@ -42,10 +42,67 @@ pub fn set_resume_command(command: &str) {
     }
 }
 
-/// Tells the interrupt handler that `dir` may hold a checkpoint.
-pub(crate) fn set_run_dir(dir: &Path) {
+/// Tells the interrupt handler that `dir` may hold a checkpoint. `fresh`: the run is a fresh one
+/// (true: it made the folder), whose files an interrupt before the first checkpoint removes, as a
+/// failure would: nothing could resume them.
+pub(crate) fn set_run_dir(dir: &Path, fresh: Option<bool>) {
     if let Ok(mut h) = RESUME_HINT.lock() {
         h.0 = Some(dir.to_path_buf());
+    }
+    if let Ok(mut f) = FRESH_RUN.lock() {
+        *f = fresh.map(|made| (dir.to_path_buf(), made));
+    }
+    PHASE.store(TRAINING, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// The folder of the fresh run in progress, and whether the run made it.
+static FRESH_RUN: std::sync::Mutex<Option<(PathBuf, bool)>> = std::sync::Mutex::new(None);
+
+/// Where a run is, for the interrupt handler: training; writing out the finished model (from the
+/// moment its partial files start being renamed: an interrupt then waits, the work being done);
+/// or done (the interrupt came too late to matter).
+static PHASE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(TRAINING);
+const TRAINING: u8 = 0;
+const FINISHING: u8 = 1;
+const DONE: u8 = 2;
+
+/// The trainer has finished and starts putting its outputs in place.
+pub(crate) fn finishing() {
+    PHASE.store(FINISHING, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Marks the end of a run's finishing stretch: `done` when its model is in place, otherwise the
+/// run failed and an interrupt cleans up as usual.
+pub(crate) fn finished(done: bool) {
+    let phase = if done { DONE } else { TRAINING };
+    PHASE.store(phase, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Waits out a finishing run; true when its model got in place (nothing to clean up).
+fn wait_for_finish() -> bool {
+    use std::sync::atomic::Ordering::SeqCst;
+    if PHASE.load(SeqCst) == FINISHING {
+        eprintln!("\nwembed: interrupted while writing the trained model: finishing it first");
+    }
+    while PHASE.load(SeqCst) == FINISHING {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    PHASE.load(SeqCst) == DONE
+}
+
+/// Removes a fresh run's folder (or, in a folder it did not make, its files): used on an
+/// interrupt before the run's first checkpoint.
+fn remove_fresh_run(dir: &Path, made: bool) {
+    if made {
+        let _ = std::fs::remove_dir_all(dir);
+    } else if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            let _ = match p.is_dir() {
+                true => std::fs::remove_dir_all(&p),
+                false => std::fs::remove_file(&p),
+            };
+        }
     }
 }
 
@@ -53,6 +110,12 @@ pub(crate) fn set_run_dir(dir: &Path) {
 /// with status 130. Outputs already renamed into place are not touched.
 pub fn install_interrupt_cleanup() {
     let _ = ctrlc::set_handler(|| {
+        if wait_for_finish() {
+            // The model is in place; the main thread is about to exit normally.
+            loop {
+                std::thread::park();
+            }
+        }
         if let Ok(v) = CLEANUP.lock() {
             for p in v.iter() {
                 if p.is_dir() {
@@ -71,9 +134,12 @@ pub fn install_interrupt_cleanup() {
                 "\nwembed: interrupted; continue with: {command} {}",
                 dir.display()
             ),
-            Some(_) => eprintln!(
-                "\nwembed: interrupted before the first checkpoint; temporary files removed"
-            ),
+            Some(_) => {
+                if let Some((dir, made)) = FRESH_RUN.lock().ok().and_then(|f| f.clone()) {
+                    remove_fresh_run(&dir, made);
+                }
+                eprintln!("\nwembed: interrupted before the first checkpoint; its files removed")
+            }
             None => eprintln!("\nwembed: interrupted; temporary files removed"),
         }
         std::process::exit(130);

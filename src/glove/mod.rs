@@ -598,6 +598,7 @@ fn train_records(
         }
     }
     bar.finish();
+    crate::atomic::finishing();
     files.finish()?;
     Ok(costs)
 }

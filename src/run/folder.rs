@@ -300,8 +300,16 @@ impl ModelDir {
     /// Creates the folder and locks it (and the folder it replaces) for the run. A fresh run
     /// then checks again that no other run wrote into the folder since [`ModelDir::fresh`].
     pub fn lock(&self, fresh: bool) -> Result<Vec<RunLock>> {
+        let made = !self.dir.exists();
         std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
-        let mut locks = vec![RunLock::acquire(&self.dir)?];
+        let first = RunLock::acquire(&self.dir).inspect_err(|e| {
+            // A folder this run made and could not lock for a failed write goes again (not when
+            // another run holds it: it is that run's).
+            if made && matches!(e, Error::Io { .. }) {
+                let _ = std::fs::remove_dir(&self.dir);
+            }
+        })?;
+        let mut locks = vec![first];
         if let Some(old) = &self.replaces {
             locks.push(RunLock::acquire(old)?);
         }
@@ -456,8 +464,10 @@ impl RunLock {
                 dir.display()
             )));
         }
-        std::fs::write(&pid_file, format!("{}\n", std::process::id()))
-            .map_err(|e| Error::io(&pid_file, e))?;
+        if let Err(e) = std::fs::write(&pid_file, format!("{}\n", std::process::id())) {
+            let _ = std::fs::remove_file(&pid_file);
+            return Err(Error::io(&pid_file, e));
+        }
         Ok(RunLock { _dir: f, pid_file })
     }
 }

@@ -301,6 +301,7 @@ fn train(
     let options = &record.options;
     let steps = options.steps;
     let locks = dest.lock(resume.is_none())?;
+    let fresh_run = resume.is_none().then(|| dest.fresh_run());
     let bar = observer.stage(Stage::Steps {
         label: "lm",
         total: steps as u64,
@@ -323,6 +324,11 @@ fn train(
         resume,
     );
     bar.finish();
+    // A fresh run that diverged leaves nothing: resumed, its checkpoint would diverge again bit
+    // for bit. Any other failure keeps the folder, resumable from its last checkpoint.
+    if let Some(f) = fresh_run.filter(|_| !matches!(metrics, Err(Error::Diverged { .. }))) {
+        f.keep();
+    }
     let metrics = metrics?;
     drop(locks);
     dest.commit()?;

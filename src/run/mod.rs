@@ -189,9 +189,11 @@ pub(crate) fn in_folder<T>(
     // Locked first: a run refused the lock must not clean up the files of the run holding it.
     let locks = dest.lock(!resumed)?;
     let fresh_run = (!resumed).then(|| dest.fresh_run());
-    crate::atomic::set_run_dir(dir);
+    crate::atomic::set_run_dir(dir, (!resumed).then_some(dest.created));
+    let finished = Finish(std::cell::Cell::new(false));
     vocab.save(&dir.join(folder::VOCAB))?;
     let (out, config, which) = train(dir)?;
+    crate::atomic::finishing();
     folder::write_vectors_bin(dir, which, &config)?;
     folder::write_config(dir, &config)?;
     drop(locks);
@@ -199,7 +201,16 @@ pub(crate) fn in_folder<T>(
         f.keep();
     }
     dest.commit()?;
+    finished.0.set(true);
     Ok(out)
+}
+
+/// Ends the finishing stretch of [`in_folder`] however it ends (see `atomic::finished`).
+struct Finish(std::cell::Cell<bool>);
+impl Drop for Finish {
+    fn drop(&mut self) {
+        crate::atomic::finished(self.0.get());
+    }
 }
 
 /// A conflicting setting of the run in `dir` as an error.

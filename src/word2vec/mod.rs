@@ -503,6 +503,7 @@ fn train_inner(
     let threads = run.threads;
     let epoch_loss = run.epoch_loss.into_inner().expect("loss lock");
     drop(shared);
+    crate::atomic::finishing();
     input.finish()?;
     for m in [output, nodes].into_iter().flatten() {
         m.finish()?;

@@ -81,9 +81,11 @@ pub(crate) fn assert_close(ours: &[f32], theirs: &[f32], word: &str) {
     }
 }
 
-/// Words that are not in the synthetic corpus: made up, misspelt, non-ASCII, one character.
-fn oov_words() -> Vec<String> {
-    [
+/// `n` words that are not in `known`: made up, misspelt, inflected, non-ASCII (accents,
+/// combining marks, CJK, emoji), one character. Built from the known words, so their n-grams
+/// mostly exist in the model, as a user's unknown words do.
+pub(crate) fn oov_words(known: &[String], n: usize) -> Vec<String> {
+    let fixed = [
         "zzyzx",
         "qwertyuiop",
         "café",
@@ -93,11 +95,41 @@ fn oov_words() -> Vec<String> {
         "Straße",
         "x",
         "ab",
-        "e\u{301}",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    ];
+    let seen: std::collections::HashSet<&str> = known.iter().map(|w| w.as_str()).collect();
+    let variants = |i: usize, w: &str| -> String {
+        let tail: String = w.chars().skip(1).collect();
+        match i % 8 {
+            0 => format!("{w}ing"),
+            1 => format!("un{w}"),
+            2 => format!("é{tail}"),
+            3 => format!("{w}ß"),
+            4 => format!("東{w}"),
+            5 => format!("{w}🙂"),
+            6 => w.chars().rev().collect(),
+            _ => format!("{w}e\u{301}"),
+        }
+    };
+    // Each round over the known words adds its number, so a small vocabulary still gives `n`.
+    let made = (0..).map(|i| {
+        let round = i / (8 * known.len());
+        let w = variants(i, &known[i % known.len()]);
+        if round == 0 {
+            w
+        } else {
+            format!("{w}{round}")
+        }
+    });
+    let mut out: Vec<String> = Vec::with_capacity(n);
+    for w in fixed.iter().map(|w| w.to_string()).chain(made) {
+        if out.len() == n {
+            break;
+        }
+        if !seen.contains(w.as_str()) && !out.contains(&w) {
+            out.push(w);
+        }
+    }
+    out
 }
 
 #[test]
@@ -143,8 +175,13 @@ fn fasttext_models_read_as_fasttext_prints_them() {
         (model.args.model, model.args.loss, model.dim()),
         (Model::SkipGram, Loss::Ns, 12)
     );
-    let mut words: Vec<String> = model.words.iter().take(300).cloned().collect();
-    words.extend(oov_words());
+    let mut words: Vec<String> = model.words.iter().take(1000).cloned().collect();
+    assert_eq!(
+        words.len(),
+        1000,
+        "the model knows too few words for the check"
+    );
+    words.extend(oov_words(&model.words, 1000));
     let theirs = print_word_vectors(&bin, &words);
     let mut v = vec![0f32; 12];
     for (w, t) in words.iter().zip(&theirs) {
@@ -278,7 +315,7 @@ fn written_bins_load_in_fasttext() {
         (&args, &words, &counts)
     );
     let mut query = words[1..].to_vec();
-    query.extend(oov_words());
+    query.extend(oov_words(&words, 200));
     let theirs = print_word_vectors(&bin, &query);
     let mut v = vec![0f32; dim];
     for (w, t) in query.iter().zip(&theirs) {

@@ -694,3 +694,65 @@ fn corrupt_glove_records_are_refused_not_a_hang() {
     let r = wembed(&["glove", "--resume", m.to_str().unwrap(), "-q"]);
     assert_one_line_error(&r, "record 0 is corrupt");
 }
+
+/// A fresh run that stops before its first checkpoint leaves nothing, however it stops: Ctrl-C
+/// (or SIGTERM), a PID file the disk will not take, an LM that diverges. Each of these once left
+/// the folder behind with a vocabulary or a useless model in it.
+#[test]
+fn early_ends_of_fresh_runs_leave_no_folder() {
+    let d = tmp();
+    let corpus = corpus_1m();
+    for signal in ["-INT", "-TERM"] {
+        let m = p(&d, "m");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wembed"))
+            .args(["skipgram", &corpus, "-o", m.to_str().unwrap(), "-q"])
+            .args(["--epochs", "20", "--threads", "1", "--checkpoint-secs", "0"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        crate::common::wait_while_running(&mut child, || m.join("vocab.txt").exists());
+        std::thread::sleep(Duration::from_millis(300));
+        let kill = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(130), "{signal}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("before the first checkpoint"), "{err}");
+        assert!(
+            !m.exists(),
+            "{signal} left {:?}",
+            std::fs::read_dir(&m).map(|r| r.count())
+        );
+    }
+    let m = p(&d, "pid");
+    let r = with_file_limit(0, &["skipgram", &corpus, "-o", m.to_str().unwrap(), "-q"]);
+    assert_one_line_error(&r, ".wembed-run");
+    assert!(!m.exists(), "the PID file's failed write left the folder");
+    let m = p(&d, "lm");
+    let r = wembed(&[
+        "lm",
+        "train",
+        "--corpus",
+        &corpus,
+        "-o",
+        m.to_str().unwrap(),
+        "-q",
+        "--steps",
+        "50",
+        "--dim",
+        "16",
+        "--layers",
+        "1",
+        "--heads",
+        "2",
+        "--context",
+        "16",
+        "--lr",
+        "1e308",
+    ]);
+    assert_one_line_error(&r, "diverged");
+    assert!(!m.exists(), "a diverged fresh LM run left its folder");
+}

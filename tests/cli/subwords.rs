@@ -97,9 +97,10 @@ fn fasttext_bin_exports_agree_with_fasttext_and_gensim() {
     ]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let emb = Embeddings::load(&m).unwrap();
-    let mut words: Vec<String> = emb.words.iter().take(200).cloned().collect();
-    words.extend(["zzyzx", "café", "東京都", "naïveté", "x"].map(String::from));
-    words.extend(emb.words.iter().take(50).map(|w| format!("{w}ing")));
+    // 1,000 known words and 1,000 unknown ones, non-ASCII among them.
+    let mut words: Vec<String> = emb.words.iter().take(1000).cloned().collect();
+    assert_eq!(words.len(), 1000);
+    words.extend(crate::fasttext::oov_words(&emb.words, 1000));
     let ours = |model: &Path| -> Vec<Vec<f32>> {
         let mut args = vec!["vector", model.to_str().unwrap()];
         args.extend(words.iter().map(|w| w.as_str()));

@@ -155,6 +155,54 @@ fn vector_readers_survive_mutated_files() {
     fuzz("npy", &[n32, n16], &npy_dir.join("a.npy"), load);
 }
 
+/// fastText `.bin` files, word-only and with n-gram rows, read as vectors and as a model that
+/// builds vectors for unknown words.
+#[test]
+fn fasttext_bins_survive_mutation() {
+    let d = tmp();
+    let words_only = exported(d.path(), Format::FastTextBin, Dtype::F32, "w.bin");
+    let m = p(&d, "m");
+    let corpus = format!("{}/corpora/synth-1m.txt.gz", env!("CARGO_MANIFEST_DIR"));
+    let args = [
+        "skipgram",
+        corpus.as_str(),
+        "-o",
+        m.to_str().unwrap(),
+        "-q",
+        "--subwords",
+    ];
+    let small = [
+        "--bucket",
+        "300",
+        "--dim",
+        "4",
+        "--epochs",
+        "1",
+        "--min-count",
+        "50",
+    ];
+    let r = crate::common::wembed(&[&args[..], &small[..]].concat());
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let bin = p(&d, "s.bin");
+    wembed::run::export_fasttext(&m, &bin).unwrap();
+    let with_ngrams = std::fs::read(&bin).unwrap();
+    let read = |path: &Path| {
+        let loaded = Embeddings::load(path).is_ok();
+        let model = vectors::fasttext::FastTextModel::open(path).map(|model| {
+            let mut v = vec![0f32; model.dim()];
+            model.word_vector("unseenword", &mut v);
+            model.word_vector("ü", &mut v);
+        });
+        loaded && model.is_ok()
+    };
+    fuzz(
+        "fasttext-bin",
+        &[words_only, with_ngrams],
+        &p(&d, "f.bin"),
+        read,
+    );
+}
+
 #[test]
 fn vocab_reader_survives_mutated_files() {
     let d = tmp();

@@ -30,6 +30,8 @@ ap.add_argument("--epochs", type=int, default=5)
 ap.add_argument("--oov", action="store_true", help="train on the corpus with the held-out words deleted")
 ap.add_argument("--tools", default="wembed,fasttext")
 ap.add_argument("--bucket", type=int, default=2_000_000)
+ap.add_argument("--wembed-lr", help="wembed's --lr (default: its own default)")
+ap.add_argument("--wembed-args", default="", help="more wembed flags, space-separated")
 ap.add_argument("--corpus", default=os.path.join(root, "..", "shared", "corpora", "mixed-en.txt.gz"))
 ap.add_argument("--eval", default=os.path.join(root, "..", "shared", "eval"))
 ap.add_argument("--out", default=os.path.join(root, "bench-out", "subwords"))
@@ -90,7 +92,8 @@ def command(tool, arch, seed, out, text):
         return out, [a.wembed, arch, text, "-o", out, "-q", "--force", "--subwords", "--threads", str(a.threads),
                      "--dim", str(DIM), "--window", str(WS), "--negative", str(NEG), "--epochs", str(a.epochs),
                      "--min-count", str(MINC), "--sample", str(T), "--minn", str(MINN), "--maxn", str(MAXN),
-                     "--bucket", str(BUCKET), "--seed", str(seed), "--checkpoint-secs", "0"]
+                     "--bucket", str(BUCKET), "--seed", str(seed), "--checkpoint-secs", "0"] + \
+            (["--lr", a.wembed_lr] if a.wembed_lr else []) + a.wembed_args.split()
     return out + ".bin", ["fasttext", arch, "-input", text, "-output", out, "-dim", str(DIM), "-ws", str(WS),
                           "-neg", str(NEG), "-epoch", str(a.epochs), "-minCount", str(MINC), "-t", str(T),
                           "-minn", str(MINN), "-maxn", str(MAXN), "-bucket", str(BUCKET),

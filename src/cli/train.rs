@@ -133,10 +133,8 @@ pub struct TrainArgs {
     /// Negative samples per positive pair; 0 turns negative sampling off (needs --hs).
     #[arg(long, alias = "neg", default_value_t = Word2VecConfig::default().negative)]
     negative: usize,
-    /// Negatives are drawn from unigram counts raised to this power (word2vec 0.75; fastText
-    /// uses 0.5, which draws rare words more often; gensim's ns_exponent).
-    #[arg(long, default_value_t = Word2VecConfig::default().ns_exponent, allow_negative_numbers = true)]
-    ns_exponent: f64,
+    #[arg(long, allow_negative_numbers = true, help = ns_exponent_help())]
+    ns_exponent: Option<f64>,
     /// Hierarchical softmax (may be combined with negative sampling, as in word2vec); word2vec's
     /// `-hs 1` / `-hs 0` spelling works too.
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
@@ -206,21 +204,34 @@ fn epochs_help() -> String {
 fn lr_help() -> String {
     let lr = |a| Word2VecConfig::new(a).lr;
     format!(
-        "Starting learning rate [default: {} skip-gram, {} CBOW] (word2vec -alpha)",
+        "Starting learning rate [default: {} skip-gram, {} CBOW; {} with --subwords, as fastText] (word2vec -alpha)",
         lr(Architecture::SkipGram),
-        lr(Architecture::Cbow)
+        lr(Architecture::Cbow),
+        Word2VecConfig::fasttext(Architecture::SkipGram).lr
+    )
+}
+
+/// `--ns-exponent`'s help, with the defaults from the config.
+fn ns_exponent_help() -> String {
+    format!(
+        "Negatives are drawn from unigram counts raised to this power [default: {} as word2vec; {} with --subwords, as fastText] (gensim's ns_exponent)",
+        Word2VecConfig::default().ns_exponent,
+        Word2VecConfig::fasttext(Architecture::SkipGram).ns_exponent
     )
 }
 
 impl TrainArgs {
     fn config(&self, arch: Architecture) -> Word2VecConfig {
-        let defaults = Word2VecConfig::defaults(arch, self.compat.unwrap_or_default());
+        let defaults = match (self.compat, self.subwords()) {
+            (None, Some(_)) => Word2VecConfig::fasttext(arch),
+            (compat, _) => Word2VecConfig::defaults(arch, compat.unwrap_or_default()),
+        };
         Word2VecConfig {
             architecture: arch,
             dim: self.dim,
             window: self.window,
             negative: self.negative,
-            ns_exponent: self.ns_exponent,
+            ns_exponent: self.ns_exponent.unwrap_or(defaults.ns_exponent),
             hs: self.hs,
             sample: self.sample,
             epochs: self.epochs.unwrap_or(defaults.epochs),

@@ -863,12 +863,12 @@ fn update<'a>(
             continue;
         }
         cost += 0.5 * (fdiff * diff) as f64;
-        let g = fdiff * lr;
         let gi = m.gw.row_mut(i);
         let gj = m.gwt.row_mut(j);
         for k in 0..wi.len().min(u1.len()) {
-            let t1 = (g * wj[k]).max(-clip).min(clip);
-            let t2 = (g * wi[k]).max(-clip).min(clip);
+            // Clipped before the learning rate, as the Stanford tool clips.
+            let t1 = (fdiff * wj[k]).max(-clip).min(clip) * lr;
+            let t2 = (fdiff * wi[k]).max(-clip).min(clip) * lr;
             u1[k] = t1 / gi[k].sqrt();
             u2[k] = t2 / gj[k].sqrt();
             gi[k] += t1 * t1;
@@ -879,6 +879,10 @@ fn update<'a>(
             kernels::axpy(-1.0, u1, wi);
             kernels::axpy(-1.0, u2, wj);
         }
+        // The biases take AdaGrad steps without the learning rate, as in the Stanford tool: from
+        // AdaGrad's initial sum of 1 their first steps are the whole gradient, so they soak up the
+        // scale of log X at once and leave the vectors to model the rest.
+        let g = fdiff;
         let bi = &mut m.gb.row_mut(i)[0];
         let ui = g / bi.sqrt();
         *bi += g * g;

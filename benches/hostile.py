@@ -195,6 +195,15 @@ def resume_args(trainer, d):
     return ["lm", "train", "--resume", d, "-q"] if trainer == "lm" else [trainer, "--resume", d, "-q"]
 
 
+def reference(trainer, extra, name):
+    """The trainer's arguments, and the tensors of its uninterrupted run."""
+    base = base_args(trainer, extra)
+    ref = os.path.join(work, name)
+    shutil.rmtree(ref, ignore_errors=True)
+    run(base + ["-o", ref, "--checkpoint-secs", "0"])
+    return base, mats(ref)
+
+
 def mutate_state(d):
     """Damages one state file of a checkpointed folder: the record, a snapshot or a partial."""
     files = [f for f in os.listdir(d) if os.path.isfile(os.path.join(d, f)) and f != ".wembed-run"]
@@ -217,11 +226,7 @@ def kills():
     """SIGKILL at a random moment; the resume must give the uninterrupted bytes (one thread), and
     damaged copies of the checkpointed folder must be refused or resumed, never crash."""
     for trainer, extra in TRAINERS + [("lm", [])]:
-        base = base_args(trainer, extra)
-        ref = os.path.join(work, trainer + "-ref")
-        shutil.rmtree(ref, ignore_errors=True)
-        run(base + ["-o", ref, "--checkpoint-secs", "0"])
-        want = mats(ref)
+        base, want = reference(trainer, extra, trainer + "-ref")
         for k in range(a.kills):
             d = os.path.join(work, "%s-k%d" % (trainer, k))
             every, late = ("1", 2.5) if trainer == "lm" else ("0.05", 1.5)
@@ -258,11 +263,7 @@ def signals():
     """SIGINT/SIGTERM mid-run: exit 130, temporaries removed, and the run resumable to the same
     bytes; SIGPIPE on a closed stdout: no panic."""
     for trainer, extra in TRAINERS:
-        base = base_args(trainer, extra)
-        ref = os.path.join(work, "sigref")
-        shutil.rmtree(ref, ignore_errors=True)
-        run(base + ["-o", ref, "--checkpoint-secs", "0"])
-        want = mats(ref)
+        base, want = reference(trainer, extra, "sigref")
         for k in range(max(2, a.kills // 3)):
             d = os.path.join(work, "sig%d" % k)
             proc = subprocess.Popen([W] + base + ["-o", d, "--checkpoint-secs", "0.05"],
@@ -368,11 +369,7 @@ def read_only():
 def concurrent():
     """Two runs into one folder at once: one is refused, the other gives the single-run bytes."""
     for trainer, extra in TRAINERS:
-        base = base_args(trainer, extra)
-        ref = os.path.join(work, "cref")
-        shutil.rmtree(ref, ignore_errors=True)
-        run(base + ["-o", ref, "--checkpoint-secs", "0"])
-        want = mats(ref)
+        base, want = reference(trainer, extra, "cref")
         for k in range(max(3, a.kills // 2)):
             d = os.path.join(work, "both")
             procs = [subprocess.Popen([W] + base + ["-o", d], stderr=subprocess.PIPE)]

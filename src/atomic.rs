@@ -90,9 +90,9 @@ fn wait_for_finish() -> bool {
     PHASE.load(SeqCst) == DONE
 }
 
-/// Removes a fresh run's folder (or, in a folder it did not make, its files): used on an
-/// interrupt before the run's first checkpoint.
-fn remove_fresh_run(dir: &Path, made: bool) {
+/// Removes a fresh run's folder (or, in a folder it did not make, its files): what a run that
+/// ends before its first checkpoint leaves could resume nothing.
+pub(crate) fn remove_fresh_run(dir: &Path, made: bool) {
     if made {
         let _ = std::fs::remove_dir_all(dir);
     } else if let Ok(entries) = std::fs::read_dir(dir) {

@@ -412,17 +412,7 @@ impl Drop for FreshRun<'_> {
         if self.keep || crate::checkpoint::path(dir).exists() {
             return;
         }
-        if self.dest.created {
-            let _ = std::fs::remove_dir_all(dir);
-        } else if let Ok(entries) = std::fs::read_dir(dir) {
-            for e in entries.flatten() {
-                let p = e.path();
-                let _ = match p.is_dir() {
-                    true => std::fs::remove_dir_all(&p),
-                    false => std::fs::remove_file(&p),
-                };
-            }
-        }
+        crate::atomic::remove_fresh_run(dir, self.dest.created);
     }
 }
 

@@ -14,7 +14,7 @@ pub fn looks_like(head: &[u8]) -> bool {
     match head.get(..9) {
         Some(&[a, b, c, d, e, f, g, h, brace]) => {
             let n = u64::from_le_bytes([a, b, c, d, e, f, g, h]);
-            n > 1 && n < (100 << 20) && brace == b'{'
+            n > 1 && n < (100 << 20) && brace == 0x7b // an opening brace
         }
         _ => false,
     }

@@ -61,11 +61,7 @@ fn interrupt_export(model: &Path, target: &Path, signal: &str) {
         std::thread::sleep(Duration::from_millis(2));
     }
     std::thread::sleep(Duration::from_millis(30));
-    let status = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    crate::common::send_signal(&child, signal);
     let exit = child.wait().unwrap();
     assert!(
         !exit.success(),
@@ -712,11 +708,7 @@ fn early_ends_of_fresh_runs_leave_no_folder() {
             .unwrap();
         crate::common::wait_while_running(&mut child, || m.join("vocab.txt").exists());
         std::thread::sleep(Duration::from_millis(300));
-        let kill = Command::new("kill")
-            .args([signal, &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(kill.success());
+        crate::common::send_signal(&child, signal);
         let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(130), "{signal}");
         let err = String::from_utf8_lossy(&out.stderr);

@@ -654,11 +654,7 @@ fn ctrl_c_names_the_resume_command() {
         .spawn()
         .unwrap();
     wait_while_running(&mut child, || m.join("checkpoint.json").exists());
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    crate::common::send_signal(&child, "-INT");
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
     let err = String::from_utf8_lossy(&out.stderr);

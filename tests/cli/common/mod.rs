@@ -180,3 +180,12 @@ pub fn npy_header(rows: usize, cols: usize) -> Vec<u8> {
     h.extend(dict.as_bytes());
     h
 }
+
+/// Sends `signal` (`-INT`, `-TERM`, ...) to `child` with kill(1).
+pub fn send_signal(child: &std::process::Child, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill {signal} failed");
+}

@@ -166,6 +166,33 @@ pub fn word_vector(
     n
 }
 
+/// The rows a word's vector averages, each with its name, as `fasttext print-ngrams` lists
+/// them: the word itself when `known`, then each n-gram with its bucket's row. Shows which
+/// pieces an out-of-vocabulary vector is made of.
+pub fn ngram_vectors(
+    s: &Subwords,
+    (word, known): (&str, Option<usize>),
+    nwords: usize,
+    add_row: impl Fn(usize, &mut [f32]),
+    dim: usize,
+) -> Vec<(String, Vec<f32>)> {
+    let mut out = Vec::new();
+    let mut row = |name: String, r: usize| {
+        let mut v = vec![0f32; dim];
+        add_row(r, &mut v);
+        out.push((name, v));
+    };
+    if let Some(i) = known {
+        row(word.to_string(), i);
+    }
+    let mut buckets = Vec::new();
+    s.buckets(word, &mut buckets);
+    for (g, b) in s.ngrams(word).into_iter().zip(buckets) {
+        row(g, nwords + b as usize);
+    }
+    out
+}
+
 /// fastText's end-of-sentence token: in its dictionaries, never given n-grams.
 pub const EOS: &str = "</s>";
 

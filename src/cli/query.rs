@@ -391,6 +391,10 @@ pub struct VectorArgs {
     /// Words to print; none: the words of stdin, one line of output per word (as `fasttext
     /// print-word-vectors`).
     words: Vec<String>,
+    /// Print the rows each word's vector averages instead, one line each, named: the word
+    /// itself when it is in the vocabulary, then its n-grams (as `fasttext print-ngrams`).
+    #[arg(long)]
+    ngrams: bool,
 }
 
 /// Opens what `vector` reads: a fastText `.bin` and a folder trained with subwords keep their
@@ -410,18 +414,32 @@ fn lookup(path: &std::path::Path) -> wembed::Result<Lookup> {
 
 pub fn vector(a: VectorArgs) -> anyhow::Result<()> {
     let lookup = lookup(&a.model)?;
+    if a.ngrams && !lookup.has_subwords() {
+        anyhow::bail!(
+            "{}: no n-grams (--ngrams needs a model trained with --subwords or a fastText .bin)",
+            a.model.display()
+        );
+    }
     let mut v = vec![0f32; lookup.dim()];
     let mut unknown = 0u64;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut print = |w: &str, out: &mut dyn Write| -> std::io::Result<()> {
-        if lookup.vector(w, &mut v) == Found::Unknown {
-            unknown += 1;
-        }
-        write!(out, "{w}")?;
-        for x in &v {
+    let line = |name: &str, v: &[f32], out: &mut dyn Write| -> std::io::Result<()> {
+        write!(out, "{name}")?;
+        for x in v {
             write!(out, " {x}")?;
         }
         writeln!(out)
+    };
+    let mut print = |w: &str, out: &mut dyn Write| -> std::io::Result<()> {
+        if a.ngrams {
+            let rows = lookup.ngram_vectors(w).unwrap_or_default();
+            unknown += rows.is_empty() as u64;
+            return rows.iter().try_for_each(|(g, v)| line(g, v, out));
+        }
+        if lookup.vector(w, &mut v) == Found::Unknown {
+            unknown += 1;
+        }
+        line(w, &v, out)
     };
     let written = if a.words.is_empty() {
         // Flushed line by line, so that a program that feeds words one at a time gets answers.
@@ -457,7 +475,12 @@ pub fn vector(a: VectorArgs) -> anyhow::Result<()> {
             true => "not in the vocabulary and without n-grams",
             false => "not in the vocabulary, and the model has no subwords",
         };
-        eprintln!("wembed: {unknown} word(s) {why}: printed as zeros");
+        let shown = if a.ngrams {
+            "no rows"
+        } else {
+            "printed as zeros"
+        };
+        eprintln!("wembed: {unknown} word(s) {why}: {shown}");
     }
     Ok(())
 }

@@ -205,6 +205,13 @@ impl FastTextModel {
         crate::subword::word_vector(s, (word, self.id(word)), n, rows, out)
     }
 
+    /// The rows `word`'s vector averages, named, as `fasttext print-ngrams` lists them.
+    pub fn ngram_vectors(&self, word: &str) -> Vec<(String, Vec<f32>)> {
+        let rows = |r: usize, acc: &mut [f32]| self.add_row(r, acc);
+        let (s, n) = (&self.args.subwords, self.words.len());
+        crate::subword::ngram_vectors(s, (word, self.id(word)), n, rows, self.args.dim)
+    }
+
     /// The file it was read from.
     pub fn path(&self) -> &Path {
         &self.path

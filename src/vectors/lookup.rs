@@ -45,6 +45,8 @@ pub trait WordVectors {
     fn has_ngrams(&self) -> bool;
     /// `word`'s vector; returns how many rows it averages (0: none, the vector is zero).
     fn word_vector(&self, word: &str, out: &mut [f32]) -> usize;
+    /// The rows `word`'s vector averages, named (`subword::ngram_vectors`).
+    fn ngram_vectors(&self, word: &str) -> Vec<(String, Vec<f32>)>;
     /// Every vocabulary word with its built vector (what fastText's `.vec` and a subword
     /// folder's `vectors.bin` hold).
     fn embeddings(&self) -> Embeddings {
@@ -130,6 +132,11 @@ impl WordVectors for SubwordVectors {
         let known = self.id(word);
         subword::word_vector(&self.subwords, (word, known), self.words.len(), add, out)
     }
+    fn ngram_vectors(&self, word: &str) -> Vec<(String, Vec<f32>)> {
+        let add = |r: usize, acc: &mut [f32]| crate::kernels::axpy(1.0, self.matrix.row(r), acc);
+        let (known, n, d) = (self.id(word), self.words.len(), self.dim());
+        subword::ngram_vectors(&self.subwords, (word, known), n, add, d)
+    }
 }
 
 impl WordVectors for FastTextModel {
@@ -147,6 +154,9 @@ impl WordVectors for FastTextModel {
     }
     fn word_vector(&self, word: &str, out: &mut [f32]) -> usize {
         FastTextModel::word_vector(self, word, out)
+    }
+    fn ngram_vectors(&self, word: &str) -> Vec<(String, Vec<f32>)> {
+        FastTextModel::ngram_vectors(self, word)
     }
 }
 
@@ -188,6 +198,15 @@ impl Lookup {
         match self {
             Lookup::Rows { .. } => None,
             Lookup::Subwords(m) => Some(m.embeddings()),
+        }
+    }
+
+    /// The rows `word`'s vector averages, named as `fasttext print-ngrams` names them; `None`
+    /// for vectors without n-grams.
+    pub fn ngram_vectors(&self, word: &str) -> Option<Vec<(String, Vec<f32>)>> {
+        match self {
+            Lookup::Subwords(m) if m.has_ngrams() => Some(m.ngram_vectors(word)),
+            _ => None,
         }
     }
 

@@ -209,6 +209,41 @@ fn fasttext_models_read_as_fasttext_prints_them() {
         let v: Vec<f32> = f.map(|x| x.parse().unwrap()).collect();
         assert_close(&v, t, w);
     }
+    // `wembed vector --ngrams` lists the rows `fasttext print-ngrams` lists, in its order.
+    for w in words.iter().step_by(40) {
+        let theirs = Command::new("fasttext")
+            .arg("print-ngrams")
+            .arg(&bin)
+            .arg(w)
+            .output()
+            .unwrap();
+        assert!(theirs.status.success());
+        let ours = wembed(&["vector", bin.to_str().unwrap(), "--ngrams", w]);
+        assert!(
+            ours.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ours.stderr)
+        );
+        let (ours, theirs) = (named_rows(&ours.stdout), named_rows(&theirs.stdout));
+        assert!(!theirs.is_empty(), "{w}");
+        assert_eq!(ours.len(), theirs.len(), "{w}");
+        for ((g, v), (h, t)) in ours.iter().zip(&theirs) {
+            assert_eq!(g, h, "{w}");
+            assert_close(v, t, g);
+        }
+    }
+}
+
+/// Lines of `name v1 v2 ...`.
+fn named_rows(out: &[u8]) -> Vec<(String, Vec<f32>)> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| {
+            let mut f = l.split(' ').filter(|s| !s.is_empty());
+            let name = f.next().unwrap().to_string();
+            (name, f.map(|x| x.parse().unwrap()).collect())
+        })
+        .collect()
 }
 
 /// A word-only model answers for its vocabulary; an unknown word is a row of zeros and a warning,
@@ -260,6 +295,14 @@ fn vector_prints_rows_and_zeros_for_unknown_words() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("2 word(s)") && err.contains("no subwords"),
+        "{err}"
+    );
+    // A word-only model has no n-grams to list: one line, before stdin is read.
+    let r = wembed(&["vector", m.to_str().unwrap(), "--ngrams", &known]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(!r.status.success() && r.stdout.is_empty(), "{err}");
+    assert!(
+        err.contains("no n-grams") && err.trim().lines().count() == 1,
         "{err}"
     );
 }

@@ -114,6 +114,20 @@ fn fasttext_bin_exports_agree_with_fasttext_and_gensim() {
     };
     let folder = ours(&m);
     assert_eq!(folder, ours(&bin), "the folder and its .bin disagree");
+    let ngrams = |model: &Path| {
+        let mut args = vec!["vector", "--ngrams", model.to_str().unwrap()];
+        args.extend(words.iter().step_by(100).map(|w| w.as_str()));
+        let r = wembed(&args);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        r.stdout
+    };
+    let listed = ngrams(&m);
+    assert!(String::from_utf8_lossy(&listed).lines().count() > 20);
+    assert_eq!(
+        listed,
+        ngrams(&bin),
+        "the folder's n-gram rows and its .bin's differ"
+    );
     let script = r#"
 import sys
 from gensim.models.fasttext import load_facebook_model

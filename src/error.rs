@@ -123,6 +123,17 @@ pub enum Error {
     /// An error from the tensor library (shape mismatch, bad safetensors file), on one line.
     #[error("model: {0}")]
     Model(String),
+
+    /// A query word without a vector.
+    #[error("{word:?} is not in the vocabulary of {}{}", .path.display(), if *.subwords { " and has no n-grams" } else { " (a model trained with --subwords answers for any word)" })]
+    UnknownWord {
+        /// The word.
+        word: String,
+        /// The vectors asked.
+        path: PathBuf,
+        /// Whether the model builds unknown words from n-grams.
+        subwords: bool,
+    },
 }
 
 impl Error {

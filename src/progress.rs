@@ -71,13 +71,33 @@ fn message(bar: &ProgressBar) -> String {
     }
 }
 
+/// A snapshot of a [`Progress`].
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Snapshot {
+    /// Units done: bytes, words, records or steps.
+    pub position: u64,
+    /// Units in all, where known.
+    pub total: Option<u64>,
+    /// Items counted beside bytes (tokens read).
+    pub items: u64,
+    /// Seconds since the count began.
+    pub seconds: f64,
+    /// The trainer's message: loss, learning rate, iteration.
+    pub message: String,
+}
+
 /// A progress bar whose position is input bytes (for percent and ETA) and which also counts items
 /// (tokens, words) so it can show their rate.
 #[derive(Clone)]
 pub struct Progress {
     bar: Option<ProgressBar>,
     items: Arc<AtomicU64>,
+    /// Where notes go instead of stderr (a watched progress's client).
+    sink: Option<NoteSink>,
 }
+
+/// A client's receiver of a run's notes.
+pub type NoteSink = Arc<dyn Fn(&str) + Send + Sync>;
 
 impl Progress {
     /// A progress that never draws, for tests, benches and `--quiet`.
@@ -85,6 +105,7 @@ impl Progress {
         Progress {
             bar: None,
             items: Arc::new(AtomicU64::new(0)),
+            sink: None,
         }
     }
 
@@ -132,6 +153,7 @@ impl Progress {
         Progress {
             bar: Some(bar),
             items,
+            sink: None,
         }
     }
 
@@ -184,6 +206,39 @@ impl Progress {
         Progress {
             bar: Some(bar),
             items: Arc::new(AtomicU64::new(0)),
+            sink: None,
+        }
+    }
+
+    /// Counts without drawing, for a client that shows progress its own way (the Python
+    /// package's bar): read back with [`Progress::state`]; notes go to `notes`.
+    pub fn watched(total: Option<u64>, notes: NoteSink) -> Self {
+        Progress {
+            bar: Some(ProgressBar::with_draw_target(
+                total,
+                ProgressDrawTarget::hidden(),
+            )),
+            items: Arc::new(AtomicU64::new(0)),
+            sink: Some(notes),
+        }
+    }
+
+    /// Where the count stands: position, total (if known), items counted, seconds since the
+    /// start, and the trainer's message (loss, learning rate).
+    pub fn state(&self) -> Snapshot {
+        let items = self.items.load(Ordering::Relaxed);
+        match &self.bar {
+            Some(b) => Snapshot {
+                position: b.position(),
+                total: b.length(),
+                items,
+                seconds: b.elapsed().as_secs_f64(),
+                message: b.message().to_string(),
+            },
+            None => Snapshot {
+                items,
+                ..Snapshot::default()
+            },
         }
     }
 
@@ -212,6 +267,9 @@ impl Progress {
     /// Prints a line above the bar, or plainly where stderr is not a terminal; nothing when
     /// quiet.
     pub fn note(&self, msg: &str) {
+        if let Some(sink) = &self.sink {
+            return sink(msg);
+        }
         match &self.bar {
             Some(bar) if bar.is_hidden() => eprintln!("{msg}"),
             Some(bar) => bar.println(msg),

@@ -325,6 +325,7 @@ impl MatrixFile {
 pub struct NpyMatrix {
     mmap: Mmap,
     layout: NpyLayout,
+    path: std::path::PathBuf,
 }
 
 impl NpyMatrix {
@@ -339,7 +340,16 @@ impl NpyMatrix {
                 "float16 matrix: load it through vectors::Embeddings",
             ));
         }
-        Ok(NpyMatrix { mmap, layout })
+        Ok(NpyMatrix {
+            mmap,
+            layout,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The mapped file: a client may map it too (numpy's `mmap_mode`) instead of copying.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     pub fn rows(&self) -> usize {

@@ -4,6 +4,7 @@ use clap::Args;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use wembed::eval::{self, Method};
+use wembed::run::query::Queries;
 use wembed::run::{self, Which};
 use wembed::synth::{Language, SynthOptions};
 use wembed::vectors::lookup::{Found, Lookup};
@@ -283,60 +284,8 @@ fn query_case(ignore_case: bool) -> eval::Case {
     }
 }
 
-/// A query's vectors: the vocabulary's rows, and the model itself where it builds vectors for
-/// unknown words from their n-grams.
-struct Queries {
-    emb: Embeddings,
-    subwords: Option<Lookup>,
-    path: PathBuf,
-}
-
-impl Queries {
-    fn open(path: &std::path::Path) -> anyhow::Result<Queries> {
-        let l = lookup(path)?;
-        let (emb, subwords) = match l.built_vocabulary() {
-            Some(emb) => (emb, Some(l)),
-            None => match l {
-                Lookup::Rows { emb, .. } => (emb, None),
-                _ => unreachable!("only rows have no built vocabulary"),
-            },
-        };
-        Ok(Queries {
-            emb,
-            subwords,
-            path: path.to_path_buf(),
-        })
-    }
-
-    /// `word`'s unit vector and its row (`None`: built from its n-grams).
-    fn unit(
-        &self,
-        uv: &eval::UnitVectors,
-        word: &str,
-    ) -> anyhow::Result<(Vec<f32>, Option<usize>)> {
-        if let Some(id) = uv.id(word) {
-            return Ok((uv.row(id).to_vec(), Some(id)));
-        }
-        let mut v = vec![0f32; self.emb.dim()];
-        match &self.subwords {
-            Some(l) if l.vector(word, &mut v) != Found::Unknown => {
-                vectors::normalize(&mut v);
-                Ok((v, None))
-            }
-            _ => anyhow::bail!(
-                "{word:?} is not in the vocabulary of {}{}",
-                self.path.display(),
-                match self.subwords {
-                    Some(_) => " and has no n-grams",
-                    None => " (a model trained with --subwords answers for any word)",
-                }
-            ),
-        }
-    }
-}
-
 pub fn neighbors(a: NeighborsArgs) -> anyhow::Result<()> {
-    let q = Queries::open(&a.vectors)?;
+    let q = Queries::open(&a.vectors, &run::Bars)?;
     let uv = eval::UnitVectors::new(&q.emb, None, query_case(a.show.ignore_case));
     let mut out = Vec::new();
     for w in &a.words {
@@ -359,7 +308,7 @@ pub fn neighbors(a: NeighborsArgs) -> anyhow::Result<()> {
 }
 
 pub fn analogy(a: AnalogyArgs) -> anyhow::Result<()> {
-    let q = Queries::open(&a.vectors)?;
+    let q = Queries::open(&a.vectors, &run::Bars)?;
     let uv = eval::UnitVectors::new(&q.emb, None, query_case(a.show.ignore_case));
     let (va, ia) = q.unit(&uv, &a.a)?;
     let (vb, ib) = q.unit(&uv, &a.b)?;
@@ -397,19 +346,8 @@ pub struct VectorArgs {
     ngrams: bool,
 }
 
-/// Opens what `vector` reads: a fastText `.bin` and a folder trained with subwords keep their
-/// n-grams; anything else is its rows.
 fn lookup(path: &std::path::Path) -> wembed::Result<Lookup> {
-    if path.is_dir() {
-        if let Some(v) = run::folder::subword_vectors(path)? {
-            return Ok(Lookup::Subwords(Box::new(v)));
-        }
-    }
-    if vectors::fasttext::FastTextModel::sniff(path)? {
-        let m = vectors::fasttext::FastTextModel::open(path)?;
-        return Ok(Lookup::Subwords(Box::new(m)));
-    }
-    Ok(Lookup::rows(load_vectors(path)?))
+    run::query::lookup(path, &run::Bars)
 }
 
 pub fn vector(a: VectorArgs) -> anyhow::Result<()> {

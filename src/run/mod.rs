@@ -30,6 +30,8 @@ pub mod folder;
 pub mod glove;
 mod input;
 pub mod lm;
+pub mod named;
+pub mod query;
 mod record;
 pub mod word2vec;
 
@@ -185,7 +187,6 @@ pub(crate) fn in_folder<T>(
     train: impl FnOnce(&Path) -> Result<(T, ModelConfig, Which)>,
 ) -> Result<T> {
     let dir = &dest.dir;
-    // Locked first: a run refused the lock must not clean up the files of the run holding it.
     // Locked first: a run refused the lock must not clean up the files of the run holding it.
     let locks = dest.lock(!resumed)?;
     let fresh_run = (!resumed).then(|| dest.fresh_run());

@@ -34,7 +34,7 @@ pub enum Lookup {
 }
 
 /// A model that builds any word's vector from its rows.
-pub trait WordVectors {
+pub trait WordVectors: Send + Sync {
     /// Dimension.
     fn dim(&self) -> usize;
     /// The vocabulary and its counts, in row order.

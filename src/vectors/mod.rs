@@ -62,6 +62,14 @@ impl Matrix {
         }
     }
 
+    /// The float32 `.npy` file the rows are mapped from (its first rows), if they are.
+    pub fn mapped_file(&self) -> Option<&Path> {
+        match self {
+            Matrix::Owned { .. } => None,
+            Matrix::Mapped(m) => Some(m.path()),
+        }
+    }
+
     /// Row `i`.
     pub fn row(&self, i: usize) -> &[f32] {
         let c = self.cols();

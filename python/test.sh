@@ -9,6 +9,6 @@ rm -rf "$VENV"
 python3 -m venv "$VENV"
 PY="$(cd "$VENV" && pwd)/bin/python"
 "$PY" -m pip install --quiet --disable-pip-version-check pytest numpy "gensim==4.4.0"
-CARGO_TARGET_DIR="$PWD/target" "$PY" -m pip install --quiet --disable-pip-version-check ./python
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}" "$PY" -m pip install --quiet --disable-pip-version-check ./python
 # Run from outside the source tree, so that `import wembed` finds the installed package.
 cd python/tests && "$PY" -m pytest -q -p no:cacheprovider .

@@ -130,10 +130,15 @@ def _finish(job, output, spool, progress, callback):
     return kv
 
 
-def _notes(job, show):
+def _notes(job, show, display=None):
     for note in job.notes():
+        if note.startswith("wembed: "):
+            note = note[len("wembed: "):]
         if show or note.startswith("warning:"):
-            print(f"wembed: {note}", file=sys.stderr)
+            if display is not None and display.bar is not None:
+                display.tqdm.write(f"wembed: {note}", file=sys.stderr)
+            else:
+                print(f"wembed: {note}", file=sys.stderr)
 
 
 class _Display:
@@ -146,7 +151,7 @@ class _Display:
             tqdm = None
         self.tqdm, self.bar, self.label, self.every, self.last = tqdm, None, None, every, 0.0
 
-    def show(self, info):
+    def show(self, info, final=False):
         if self.tqdm is not None:
             if info["stage"] != self.label:
                 self.close()
@@ -155,7 +160,7 @@ class _Display:
             self.bar.n = info["done"]
             self.bar.set_postfix_str(info["message"], refresh=False)
             self.bar.refresh()
-        elif time.monotonic() - self.last >= self.every:
+        elif time.monotonic() - self.last >= self.every and not final:
             self.last = time.monotonic()
             pct = "" if info["fraction"] is None else f" {100 * info['fraction']:.0f}%"
             print(f"wembed: {info['stage']}{pct} {info['per_second']:.0f}/s {info['message']}", file=sys.stderr)
@@ -169,8 +174,11 @@ class _Display:
 def _watch(job, progress, callback):
     display = _Display() if progress and callback is None else None
     try:
-        while not job.wait(0.25):
-            _notes(job, progress)
+        ended = False
+        while not ended:
+            # One more look after the run ends, so that the bar shows where it finished.
+            ended = job.wait(0.25)
+            _notes(job, progress, display)
             p = job.progress()
             if p is None:
                 continue
@@ -188,8 +196,7 @@ def _watch(job, progress, callback):
             if callback is not None:
                 callback(info)
             elif display is not None:
-                display.show(info)
-        _notes(job, progress)
+                display.show(info, final=ended)
     finally:
         if display is not None:
             display.close()

@@ -85,7 +85,10 @@ def test_progress_reaches_a_callback(corpus, tmp_path):
 
 CHILD = textwrap.dedent(
     """
-    import sys, wembed
+    import signal, sys, wembed
+    # A shell's background job starts with SIGINT ignored, and then Python installs no
+    # KeyboardInterrupt handler: give the child the handler an interactive Python has.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     said = []
     def tell(info):
         # The parent interrupts once training is under way, far from its end (300 epochs).

@@ -276,17 +276,24 @@ impl Vectors {
     /// A word's vector (built from its n-grams when unknown), float32 bytes, and whether the
     /// vocabulary holds it.
     fn vector<'py>(&self, py: Python<'py>, word: &str) -> PyResult<(Bound<'py, PyBytes>, bool)> {
+        use wembed::vectors::lookup::Found;
         let mut v = vec![0f32; self.q.emb.dim()];
-        if let Some(i) = self.q.emb.words.iter().position(|w| w == word) {
-            v.copy_from_slice(self.q.emb.row(i));
-            return Ok((PyBytes::new(py, bytes_of(&v)), true));
-        }
-        let built = self.q.subwords().map(|l| l.vector(word, &mut v));
-        match built {
-            Some(wembed::vectors::lookup::Found::Subwords) => {
-                Ok((PyBytes::new(py, bytes_of(&v)), false))
+        let found = match self.q.subwords() {
+            Some(l) => l.vector(word, &mut v),
+            // Word-only rows: the Python side looks known words up itself, so this scan is rare.
+            None => match self.q.emb.words.iter().position(|w| w == word) {
+                Some(i) => {
+                    v.copy_from_slice(self.q.emb.row(i));
+                    Found::Known
+                }
+                None => Found::Unknown,
+            },
+        };
+        match found {
+            Found::Known | Found::Subwords => {
+                Ok((PyBytes::new(py, bytes_of(&v)), found == Found::Known))
             }
-            _ => Err(Failure::new(wembed::Error::UnknownWord {
+            Found::Unknown => Err(Failure::new(wembed::Error::UnknownWord {
                 word: word.to_string(),
                 path: self.path.clone(),
                 subwords: self.has_subwords(),

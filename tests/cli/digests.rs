@@ -27,6 +27,18 @@ fn digests(args: &[&str], files: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// The subword CBOW run both pins use.
+const SUBWORD_CBOW: [&str; 8] = [
+    "cbow",
+    "--dim",
+    "16",
+    "--epochs",
+    "1",
+    "--subwords",
+    "--bucket",
+    "5000",
+];
+
 #[test]
 fn single_thread_runs_are_pinned() {
     let both = ["input.npy", "output.npy"];
@@ -74,19 +86,7 @@ fn single_thread_runs_are_pinned() {
             ],
             &both,
         ),
-        (
-            &[
-                "cbow",
-                "--dim",
-                "16",
-                "--epochs",
-                "1",
-                "--subwords",
-                "--bucket",
-                "5000",
-            ],
-            &both,
-        ),
+        (&SUBWORD_CBOW, &both),
     ];
     let mut seen = Vec::new();
     for (args, files) in cases {
@@ -190,16 +190,7 @@ fn lm_metrics_are_pinned() {
 #[test]
 fn subword_defaults_moved_not_the_cbow_algorithm() {
     let both = ["input.npy", "output.npy"];
-    let args = [
-        "cbow",
-        "--dim",
-        "16",
-        "--epochs",
-        "1",
-        "--subwords",
-        "--bucket",
-        "5000",
-    ];
+    let args = SUBWORD_CBOW;
     let old = digests(&[&args[..], &["--ns-exponent", "0.75"]].concat(), &both);
     assert_eq!(old.join(" "), "input.npy:f35b6837 output.npy:3b2468ad");
 }

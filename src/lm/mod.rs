@@ -5,7 +5,9 @@
 //! pretrained initialisation, `train` the loop, checkpoints and sampling, `plot` the curves.
 
 pub mod data;
+pub(crate) mod gelu;
 pub mod init;
+pub mod loss;
 pub mod model;
 pub(crate) mod optim;
 pub mod plot;

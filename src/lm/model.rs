@@ -221,7 +221,7 @@ impl Block {
 
     fn forward(&self, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
         let x = (x + self.attn.forward(&self.ln1.forward(x)?, mask)?)?;
-        let h = self.fc.forward(&self.ln2.forward(&x)?)?.gelu()?;
+        let h = super::gelu::gelu(&self.fc.forward(&self.ln2.forward(&x)?)?)?;
         &x + self.out.forward(&h)?
     }
 }
@@ -311,8 +311,8 @@ impl Transformer {
         while start < n {
             let len = rows.min(n - start);
             let logits = self.project_out(&h.narrow(0, start, len)?, &emb)?;
-            let part = (candle_nn::loss::cross_entropy(&logits, &targets.narrow(0, start, len)?)?
-                * len as f64)?;
+            let part = super::loss::cross_entropy_rows(&logits, &targets.narrow(0, start, len)?)?
+                .sum_all()?;
             total = Some(match total {
                 Some(t) => (t + part)?,
                 None => part,

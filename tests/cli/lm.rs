@@ -85,7 +85,7 @@ fn every_parameter_gets_a_finite_nonzero_gradient() {
         let model = Lm::new(&cfg, data.vocab.clone(), 1, &Device::Cpu).unwrap();
         let x = Tensor::from_slice(&data.train[..64], (4, 16), &Device::Cpu).unwrap();
         let y = Tensor::from_slice(&data.train[1..65], 64, &Device::Cpu).unwrap();
-        let loss = candle_nn::loss::cross_entropy(&model.model.forward(&x).unwrap(), &y).unwrap();
+        let loss = model.model.loss(&x, &y).unwrap();
         let grads = loss.backward().unwrap();
         let vars = model.varmap.data().lock().unwrap();
         assert!(vars.len() >= 10, "{} variables", vars.len());

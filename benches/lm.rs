@@ -1,7 +1,7 @@
 //! The LM's training step at the benchmark's shape (V 10k, dim 128, 2 layers, 4 heads, batch
-//! 16 × 64), and its output loss alone: candle's composed `cross_entropy` against the fused
-//! softmax cross-entropy, forward and backward over the same [256, 10k] logits (a block of the
-//! size `Transformer::loss` makes).
+//! 16 × 64), and its output layer alone (h [1024, 128] times a [10k, 128] matrix, then softmax
+//! cross-entropy, forward and backward): candle's composed form, whole-batch, against the fused
+//! operation of `wembed::lm::loss`.
 //!
 //! cargo bench --bench lm
 
@@ -11,14 +11,14 @@ use wembed::lm::{Config, Lm};
 use wembed::vocab::Vocab;
 
 const V: usize = 10_000;
+const DIM: usize = 128;
 const TOKENS: usize = 16 * 64;
-const BLOCK: usize = 256;
 
-fn logits() -> Var {
-    let data: Vec<f32> = (0..BLOCK * V)
-        .map(|k| ((k.wrapping_mul(2654435761) >> 7) % 2000) as f32 / 200.0 - 5.0)
+fn var(rows: usize, cols: usize, scale: f32) -> Var {
+    let data: Vec<f32> = (0..rows * cols)
+        .map(|k| (((k.wrapping_mul(2654435761) >> 7) % 2000) as f32 / 1000.0 - 1.0) * scale)
         .collect();
-    Var::from_vec(data, (BLOCK, V), &Device::Cpu).unwrap()
+    Var::from_vec(data, (rows, cols), &Device::Cpu).unwrap()
 }
 
 fn targets(n: usize) -> Tensor {
@@ -27,23 +27,20 @@ fn targets(n: usize) -> Tensor {
 }
 
 fn output_loss(c: &mut Criterion) {
-    let (x, t) = (logits(), targets(BLOCK));
+    let (h, w, t) = (var(TOKENS, DIM, 1.0), var(V, DIM, 0.1), targets(TOKENS));
     let mut g = c.benchmark_group("lm_output_loss");
-    g.sample_size(10)
-        .throughput(Throughput::Elements(TOKENS as u64));
+    g.sample_size(20).throughput(Throughput::Elements(TOKENS as u64));
     g.bench_function("composed", |b| {
         b.iter(|| {
-            let loss = candle_nn::loss::cross_entropy(x.as_tensor(), &t).unwrap();
+            let logits = h.as_tensor().matmul(&w.as_tensor().t().unwrap()).unwrap();
+            let loss = candle_nn::loss::cross_entropy(&logits, &t).unwrap();
             loss.backward().unwrap()
         })
     });
     g.bench_function("fused", |b| {
         b.iter(|| {
-            let rows = wembed::lm::loss::cross_entropy_rows(x.as_tensor(), &t).unwrap();
-            (rows.sum_all().unwrap() / BLOCK as f64)
-                .unwrap()
-                .backward()
-                .unwrap()
+            let rows = wembed::lm::loss::output_loss(h.as_tensor(), w.as_tensor(), &t).unwrap();
+            (rows.sum_all().unwrap() / TOKENS as f64).unwrap().backward().unwrap()
         })
     });
     g.finish();
@@ -54,7 +51,7 @@ fn training_step(c: &mut Criterion) {
     let vocab = Vocab::from_ordered(words);
     let cfg = Config {
         vocab_size: V,
-        dim: 128,
+        dim: DIM,
         layers: 2,
         heads: 4,
         context: 64,

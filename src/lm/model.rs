@@ -297,32 +297,20 @@ impl Transformer {
         self.project_out(&h, &emb)
     }
 
-    /// Mean cross-entropy of `targets` [B·T] (u32) after `ids` [B, T]. The [B·T, V] logits are
-    /// computed in blocks of rows that stay under a few MiB: glibc serves every allocation over
-    /// 32 MiB with a fresh mmap and unmaps it on free, and whole-batch logits (40+ MiB at V=10k)
-    /// made page faults cost more than the arithmetic (1,987 tokens/s whole, about 4,000 in blocks).
+    /// Mean cross-entropy of `targets` [B·T] (u32) after `ids` [B, T], the output layer and its
+    /// softmax fused into one operation (see [`super::loss`]).
     pub fn loss(&self, ids: &Tensor, targets: &Tensor) -> Result<Tensor> {
         let emb = self.token_matrix()?;
         let h = self.hidden(ids, &emb)?;
         let n = h.dim(0)?;
-        let rows = (LOGIT_BLOCK_BYTES / (4 * self.cfg.vocab_size)).clamp(1, n);
-        let mut total: Option<Tensor> = None;
-        let mut start = 0;
-        while start < n {
-            let len = rows.min(n - start);
-            let logits = self.project_out(&h.narrow(0, start, len)?, &emb)?;
-            let part = super::loss::cross_entropy_rows(&logits, &targets.narrow(0, start, len)?)?
-                .sum_all()?;
-            total = Some(match total {
-                Some(t) => (t + part)?,
-                None => part,
-            });
-            start += len;
+        if n == 0 {
+            candle_core::bail!("empty batch");
         }
-        match total {
-            Some(t) => t / n as f64,
-            None => candle_core::bail!("empty batch"),
-        }
+        let weight = match &self.head {
+            Some(head) => head.weight(),
+            None => &emb,
+        };
+        super::loss::output_loss(&h, weight, targets)?.sum_all()? / n as f64
     }
 
     /// The final hidden states, [B·T, dim].
@@ -353,9 +341,6 @@ impl Transformer {
         }
     }
 }
-
-/// Largest logits block `loss` builds at once (see there).
-const LOGIT_BLOCK_BYTES: usize = 8 << 20;
 
 fn causal_mask(t: usize, dev: &Device) -> Result<Tensor> {
     let mask: Vec<f32> = (0..t)

@@ -77,7 +77,10 @@ def score(vectors):
 
 rows = []
 for seed in range(1, a.seeds + 1):
-    for tool in a.tools.split(","):
+    # Even seeds run the tools in reverse order, so that a machine drifting over the run (these
+    # are shared hosts) does not favour whichever tool comes first.
+    order = a.tools.split(",")
+    for tool in order if seed % 2 else order[::-1]:
         out = os.path.join(a.out, f"{tool}-s{seed}")
         cmd, vectors = command(tool, seed, out)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -99,8 +102,15 @@ print("| run | wall s | CPU s | words/s | vs CLI | analogy % | wordsim353 | MEN 
 print("|---|---|---|---|---|---|---|---|")
 med = lambda t, k: statistics.median(r[k] for r in rows if r["tool"] == t)
 cli = med("cli", "words_per_s") if any(r["tool"] == "cli" for r in rows) else None
+by_seed = {(r["tool"], r["seed"]): r["words_per_s"] for r in rows}
 for tool in a.tools.split(","):
     wps = med(tool, "words_per_s")
     ratio = f"{wps / cli:.3f}" if cli else ""
     print(f"| {tool} | {med(tool, 'wall_s'):.1f} | {med(tool, 'cpu_s'):.1f} | {wps:,.0f} | {ratio} | "
           f"{med(tool, 'analogy'):.2f} | {med(tool, 'ws353'):.3f} | {med(tool, 'men'):.3f} |")
+if cli:
+    for tool in a.tools.split(","):
+        if tool != "cli":
+            ratios = [by_seed[(tool, s)] / by_seed[("cli", s)] for s in range(1, a.seeds + 1)]
+            print(f"\n{tool} / cli words/s per seed: {', '.join(f'{q:.3f}' for q in ratios)}; "
+                  f"median {statistics.median(ratios):.3f}")

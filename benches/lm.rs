@@ -29,7 +29,8 @@ fn targets(n: usize) -> Tensor {
 fn output_loss(c: &mut Criterion) {
     let (h, w, t) = (var(TOKENS, DIM, 1.0), var(V, DIM, 0.1), targets(TOKENS));
     let mut g = c.benchmark_group("lm_output_loss");
-    g.sample_size(20).throughput(Throughput::Elements(TOKENS as u64));
+    g.sample_size(20)
+        .throughput(Throughput::Elements(TOKENS as u64));
     g.bench_function("composed", |b| {
         b.iter(|| {
             let logits = h.as_tensor().matmul(&w.as_tensor().t().unwrap()).unwrap();
@@ -40,7 +41,10 @@ fn output_loss(c: &mut Criterion) {
     g.bench_function("fused", |b| {
         b.iter(|| {
             let rows = wembed::lm::loss::output_loss(h.as_tensor(), w.as_tensor(), &t).unwrap();
-            (rows.sum_all().unwrap() / TOKENS as f64).unwrap().backward().unwrap()
+            (rows.sum_all().unwrap() / TOKENS as f64)
+                .unwrap()
+                .backward()
+                .unwrap()
         })
     });
     g.finish();

@@ -9,6 +9,7 @@ pub(crate) mod gelu;
 pub mod init;
 pub mod loss;
 pub mod model;
+pub(crate) mod norm;
 pub(crate) mod optim;
 pub mod plot;
 pub mod report;

@@ -2,12 +2,14 @@
 //! struct, `new(vb)` that takes its weights from a `VarBuilder`, and `forward`.
 //!
 //! Two candle pitfalls shape this file: `candle_nn::LayerNorm` and `ops::softmax_last_dim` do not
-//! propagate gradients to earlier layers, so normalisation goes through `ops::layer_norm_slow`
-//! and attention through `ops::softmax` (both differentiable); `tests/lm.rs` checks that every
-//! parameter gets a non-zero gradient.
+//! propagate gradients to earlier layers, so attention goes through `ops::softmax`
+//! (differentiable), and LayerNorm, bias additions, GELU and the output loss are this crate's own
+//! fused operations with their own backward passes (`norm`, `gelu`, `loss`: each checked against
+//! candle's composed form), which on the CPU are also much faster; `tests/cli/lm.rs` checks that
+//! every parameter gets a non-zero gradient.
 
 use candle_core::{DType, Device, Module, Result, Tensor, D};
-use candle_nn::{linear, linear_no_bias, Linear, VarBuilder};
+use candle_nn::{linear_no_bias, Linear, VarBuilder};
 
 /// Everything that fixes the shape of the network (saved as `config.json` in a checkpoint).
 /// The model width when neither `--dim` nor pretrained vectors set it.
@@ -159,21 +161,51 @@ impl LayerNorm {
 
 impl Module for LayerNorm {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        candle_nn::ops::layer_norm_slow(x, &self.gain, &self.bias, 1e-5)
+        super::norm::layer_norm(x, &self.gain, &self.bias, 1e-5)
+    }
+}
+
+/// A linear layer with a bias, as `candle_nn::Linear` (same variable names and shapes) but over
+/// the rows of a flattened input and with its bias added by [`super::norm::add_bias`].
+struct Dense {
+    weight: Tensor,
+    bias: Tensor,
+}
+
+fn dense(inputs: usize, outputs: usize, vb: VarBuilder) -> Result<Dense> {
+    Ok(Dense {
+        weight: vb.get((outputs, inputs), "weight")?,
+        bias: vb.get(outputs, "bias")?,
+    })
+}
+
+impl Module for Dense {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let mut dims = x.dims().to_vec();
+        let Some(last) = dims.last_mut() else {
+            candle_core::bail!("a linear layer needs an input of rank 1 or more");
+        };
+        let rows = x.elem_count() / (*last).max(1);
+        let y = x
+            .contiguous()?
+            .reshape((rows, *last))?
+            .matmul(&self.weight.t()?)?;
+        *last = self.bias.dim(0)?;
+        super::norm::add_bias(&y, &self.bias)?.reshape(dims)
     }
 }
 
 struct Attention {
-    qkv: Linear,
-    proj: Linear,
+    qkv: Dense,
+    proj: Dense,
     heads: usize,
 }
 
 impl Attention {
     fn new(cfg: &Config, vb: VarBuilder) -> Result<Self> {
         Ok(Attention {
-            qkv: linear(cfg.dim, 3 * cfg.dim, vb.pp("qkv"))?,
-            proj: linear(cfg.dim, cfg.dim, vb.pp("proj"))?,
+            qkv: dense(cfg.dim, 3 * cfg.dim, vb.pp("qkv"))?,
+            proj: dense(cfg.dim, cfg.dim, vb.pp("proj"))?,
             heads: cfg.heads,
         })
     }
@@ -203,8 +235,8 @@ struct Block {
     ln1: LayerNorm,
     attn: Attention,
     ln2: LayerNorm,
-    fc: Linear,
-    out: Linear,
+    fc: Dense,
+    out: Dense,
 }
 
 impl Block {
@@ -214,8 +246,8 @@ impl Block {
             ln1: LayerNorm::new(cfg.dim, vb.pp("ln1"))?,
             attn: Attention::new(cfg, vb.pp("attn"))?,
             ln2: LayerNorm::new(cfg.dim, vb.pp("ln2"))?,
-            fc: linear(cfg.dim, hidden, vb.pp("fc"))?,
-            out: linear(hidden, cfg.dim, vb.pp("out"))?,
+            fc: dense(cfg.dim, hidden, vb.pp("fc"))?,
+            out: dense(hidden, cfg.dim, vb.pp("out"))?,
         })
     }
 
@@ -325,7 +357,7 @@ impl Transformer {
         let x = emb
             .embedding(&ids.flatten_all()?)?
             .reshape((b, t, self.cfg.dim))?;
-        let x = x.broadcast_add(&self.pos.narrow(0, 0, t)?)?;
+        let x = super::norm::add_bias(&x, &self.pos.narrow(0, 0, t)?)?;
         let mask = causal_mask(t, ids.device())?;
         let mut x = x;
         for block in &self.blocks {

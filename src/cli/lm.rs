@@ -132,7 +132,7 @@ pub struct LmTrainArgs {
     #[arg(long, default_value = "random")]
     init: String,
     /// std (centre, then scale to the random initialiser's std) or none (raw values).
-    #[arg(long, value_enum, default_value_t = lm::InitScale::Std)]
+    #[arg(long, value_enum, default_value_t = lm::InitScale::default())]
     init_scale: lm::InitScale,
     /// Keep the token embedding fixed for the first K steps.
     #[arg(long, default_value_t = TrainOptions::default().freeze_steps, value_name = "K")]
@@ -324,7 +324,9 @@ fn compare(a: LmCompareArgs) -> anyhow::Result<()> {
     };
     let done = run::lm::compare(&c, run::observer(a.data.quiet))?;
     print!("{}", lm::report::table(&done.results));
-    println!("-> {}, compare.csv, perplexity.png", done.dir.display());
+    println!("\n{}\n", lm::report::verdict(&done.results));
+    let d = done.dir.display();
+    println!("-> {d}/compare.csv (per arm and evaluation), {d}/perplexity.png (the curves)");
     Ok(())
 }
 

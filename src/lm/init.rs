@@ -12,13 +12,23 @@ use crate::{Error, Result};
 
 /// How pretrained vectors are scaled into the token embedding.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum InitScale {
     /// Centre each dimension over the matched rows, divide by the overall standard deviation,
     /// multiply by the random initialiser's: the geometry (cosines up to the common shift) stays,
     /// the scale becomes the one the rest of the network was initialised for.
+    /// The default until the transfer experiment (issue 19) has chosen one by measurement.
+    #[default]
     Std,
     /// The vectors' own values.
     None,

@@ -60,6 +60,8 @@ pub enum ArmKind {
     Std,
     /// `Std`, with the embedding frozen for the first steps.
     StdFreeze,
+    /// Whatever `lm train --init VECTORS` does without further flags ([`InitScale::default`]).
+    Default,
 }
 
 /// Steps the `std-freeze` arm keeps its embedding fixed, by default.
@@ -84,6 +86,7 @@ impl Arm {
             ArmKind::Raw => (Some(InitScale::None), 0),
             ArmKind::Std => (Some(InitScale::Std), 0),
             ArmKind::StdFreeze => (Some(InitScale::Std), freeze_steps),
+            ArmKind::Default => (Some(InitScale::default()), 0),
         };
         let name = clap::ValueEnum::to_possible_value(&kind)
             .map_or_else(String::new, |v| v.get_name().to_string());

@@ -67,6 +67,76 @@ pub fn table(results: &[ArmResult]) -> String {
     out
 }
 
+/// One paragraph computed from the results: which arm ends with the lowest validation
+/// perplexity, by how much it beats the next one, where each arm was at its best (an arm whose
+/// best is before its last evaluation has started to overfit), and when random initialisation
+/// catches up with the winner, if it does.
+pub fn verdict(results: &[ArmResult]) -> String {
+    let finals: Vec<(&ArmResult, &super::Metric)> = results
+        .iter()
+        .filter_map(|r| r.metrics.last().map(|m| (r, m)))
+        .filter(|(_, m)| m.valid_ppl.is_finite())
+        .collect();
+    let Some(&(winner, wm)) = finals
+        .iter()
+        .min_by(|a, b| a.1.valid_ppl.total_cmp(&b.1.valid_ppl))
+    else {
+        return "No arm has a finite final perplexity, so there is no verdict.".into();
+    };
+    let mut out = format!(
+        "{} wins: validation perplexity {:.2} at step {}",
+        winner.arm.name, wm.valid_ppl, wm.step
+    );
+    let runner = finals
+        .iter()
+        .filter(|(r, _)| !std::ptr::eq(*r, winner))
+        .min_by(|a, b| a.1.valid_ppl.total_cmp(&b.1.valid_ppl));
+    if let Some((r, m)) = runner {
+        let _ = write!(
+            out,
+            ", {:.1}% below {} ({:.2})",
+            100.0 * (1.0 - wm.valid_ppl / m.valid_ppl),
+            r.arm.name,
+            m.valid_ppl
+        );
+    }
+    out.push('.');
+    for (r, last) in &finals {
+        let best = r
+            .metrics
+            .iter()
+            .filter(|m| m.valid_ppl.is_finite())
+            .min_by(|a, b| a.valid_ppl.total_cmp(&b.valid_ppl));
+        if let Some(b) = best.filter(|b| b.step < last.step) {
+            let _ = write!(
+                out,
+                " {} was best at step {} ({:.2}) and rose to {:.2} by step {}: it overfits.",
+                r.arm.name, b.step, b.valid_ppl, last.valid_ppl, last.step
+            );
+        }
+    }
+    if let Some(random) = results
+        .iter()
+        .find(|r| r.arm.init.is_none() && !std::ptr::eq(*r, winner))
+    {
+        let _ = match random.metrics.iter().find(|m| m.valid_ppl <= wm.valid_ppl) {
+            Some(m) => write!(
+                out,
+                " {} reaches the winner's final perplexity at step {}.",
+                random.arm.name, m.step
+            ),
+            None => write!(
+                out,
+                " {} does not reach it within {} steps (it ends at {:.2}).",
+                random.arm.name,
+                random.metrics.last().map_or(0, |m| m.step),
+                random.metrics.last().map_or(f64::NAN, |m| m.valid_ppl)
+            ),
+        };
+    }
+    out
+}
+
 /// `arm,step,train_loss,valid_loss,valid_ppl,tokens_per_s,seconds`.
 pub fn write_csv(path: &Path, results: &[ArmResult]) -> Result<()> {
     atomic::write_file(path, |f| {

@@ -353,7 +353,7 @@ fn cli_compare_writes_table_csv_and_png_and_bad_input_fails_cleanly() {
         vecs.to_str().unwrap(),
         "--project",
         "--arms",
-        "random,std-freeze",
+        "random,std-freeze,std,default",
         "--freeze-steps",
         "5",
         "-o",
@@ -370,7 +370,36 @@ fn cli_compare_writes_table_csv_and_png_and_bad_input_fails_cleanly() {
         "{table}"
     );
     let csv = std::fs::read_to_string(cmp.join("compare.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 2 * 3, "{csv}");
+    assert_eq!(csv.lines().count(), 1 + 4 * 3, "{csv}");
+    // `default` is what `lm train --init` does without flags: today the std rescale.
+    let losses = |arm: &str| -> Vec<String> {
+        csv.lines()
+            .filter(|l| l.starts_with(&format!("{arm},")))
+            .map(|l| l.split(',').skip(1).take(4).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    assert_eq!(losses("default"), losses("std"), "{csv}");
+    // The verdict names the arm with the lowest final perplexity, with that perplexity.
+    let last_ppl = |arm: &str| -> f64 {
+        let row = losses(arm).pop().unwrap();
+        row.split(',').nth(3).unwrap().parse().unwrap()
+    };
+    let arms = ["random", "std-freeze", "std", "default"];
+    let best = arms
+        .iter()
+        .map(|a| last_ppl(a))
+        .fold(f64::INFINITY, f64::min);
+    let winner = arms.iter().find(|a| last_ppl(a) == best).unwrap();
+    assert!(
+        table.contains(&format!(
+            "{winner} wins: validation perplexity {best:.2} at step 20"
+        )),
+        "{table}"
+    );
+    assert!(
+        table.contains("compare.csv") && table.contains("perplexity.png"),
+        "{table}"
+    );
     let png = std::fs::read(cmp.join("perplexity.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     assert!(

@@ -5,6 +5,7 @@
 //! its `tanh` is a libm call per element. Here both directions are one pass each, in arithmetic
 //! that vectorizes; the backward pass recomputes the `tanh` from the input instead of keeping it.
 
+use super::fused::contiguous_f32;
 use crate::kernels::exp_nonpositive;
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
@@ -51,20 +52,13 @@ fn backward(x: &[f32], g: &[f32], out: &mut [f32]) {
     }
 }
 
-fn contiguous<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
-    match l.contiguous_offsets() {
-        Some((start, end)) => Ok(&s.as_slice::<f32>()?[start..end]),
-        None => candle_core::bail!("gelu needs a contiguous input"),
-    }
-}
-
 impl CustomOp1 for Gelu {
     fn name(&self) -> &'static str {
         "gelu-fused"
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let x = contiguous(s, l)?;
+        let x = contiguous_f32(s, l, "gelu")?;
         let mut out = vec![0f32; x.len()];
         out.par_chunks_mut(CHUNK)
             .zip(x.par_chunks(CHUNK))
@@ -89,7 +83,10 @@ impl CustomOp2 for GeluGrad {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (x, g) = (contiguous(s1, l1)?, contiguous(s2, l2)?);
+        let (x, g) = (
+            contiguous_f32(s1, l1, "gelu")?,
+            contiguous_f32(s2, l2, "gelu")?,
+        );
         if x.len() != g.len() {
             candle_core::bail!("gelu gradient of {} values for {}", g.len(), x.len());
         }
@@ -132,21 +129,7 @@ mod tests {
             )
         };
         let ((y, g), (want_y, want_g)) = (run(true), run(false));
-        for i in 0..n {
-            assert!(
-                (y[i] - want_y[i]).abs() <= 1e-6 * want_y[i].abs().max(1.0),
-                "gelu({}) {} against {}",
-                data[i],
-                y[i],
-                want_y[i]
-            );
-            assert!(
-                (g[i] - want_g[i]).abs() <= 1e-5 * want_g[i].abs().max(1.0),
-                "gradient at {}: {} against {}",
-                data[i],
-                g[i],
-                want_g[i]
-            );
-        }
+        super::super::fused::assert_close("gelu", &y, &want_y, 1e-6, 1.0);
+        super::super::fused::assert_close("gradient", &g, &want_g, 1e-5, 1.0);
     }
 }

@@ -5,6 +5,7 @@
 //! pretrained initialisation, `train` the loop, checkpoints and sampling, `plot` the curves.
 
 pub mod data;
+mod fused;
 pub(crate) mod gelu;
 pub mod init;
 pub mod loss;

@@ -6,6 +6,7 @@
 //! at about a tenth of a training step. Here each is one pass forward and one backward; the
 //! backward pass of LayerNorm recomputes each row's mean and deviation instead of keeping them.
 
+use super::fused::contiguous_f32;
 use crate::kernels::axpy;
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
 
@@ -32,13 +33,6 @@ struct LayerNorm {
 }
 
 struct AddBias;
-
-fn data<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
-    match l.contiguous_offsets() {
-        Some((start, end)) => Ok(&s.as_slice::<f32>()?[start..end]),
-        None => candle_core::bail!("fused norm: a contiguous f32 input expected"),
-    }
-}
 
 /// Mean and 1/sqrt(var + eps) of a row.
 fn moments(row: &[f32], eps: f32) -> (f32, f32) {
@@ -72,7 +66,12 @@ impl CustomOp3 for LayerNorm {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (x, gain, bias) = (data(s1, l1)?, data(s2, l2)?, data(s3, l3)?);
+        let op = "layer norm";
+        let (x, gain, bias) = (
+            contiguous_f32(s1, l1, op)?,
+            contiguous_f32(s2, l2, op)?,
+            contiguous_f32(s3, l3, op)?,
+        );
         let d = gain.len();
         if d == 0 || bias.len() != d || l1.dims().last() != Some(&d) {
             candle_core::bail!(
@@ -145,7 +144,10 @@ impl CustomOp2 for AddBias {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (x, b) = (data(s1, l1)?, data(s2, l2)?);
+        let (x, b) = (
+            contiguous_f32(s1, l1, "add bias")?,
+            contiguous_f32(s2, l2, "add bias")?,
+        );
         let dims = l1.dims();
         if b.is_empty() || !dims.ends_with(l2.dims()) {
             candle_core::bail!("add bias: {:?} to {dims:?}", l2.dims());
@@ -184,18 +186,7 @@ mod tests {
 
     fn close(name: &str, got: &Tensor, want: &Tensor) {
         let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-        let (got, want) = (flat(got), flat(want));
-        assert_eq!(got.len(), want.len(), "{name}");
-        for (a, b) in got.iter().zip(&want) {
-            assert!(
-                (a - b).abs() <= 1e-4 * b.abs().max(1.0),
-                "{name}: {a} against {b}"
-            );
-        }
-        assert!(
-            got.iter().any(|g| g.abs() > 0.01),
-            "{name}: something worth comparing"
-        );
+        crate::lm::fused::assert_close(name, &flat(got), &flat(want), 1e-4, 0.01);
     }
 
     /// Values and every gradient equal candle's composed forms, through a weighted sum.

@@ -5,7 +5,9 @@
 //! frequent-word subsampling with its keep probability, unigram^0.75 negatives, linear learning-rate
 //! decay over all epochs' words, input rows uniform in ±0.5/dim and output rows zero.
 
+mod cbow_sums;
 mod huffman;
+mod tiles;
 mod tokens;
 
 pub(crate) use huffman::Huffman;
@@ -942,8 +944,8 @@ struct Worker<'a> {
     /// Skip-gram with subwords, per-pair negatives: the centre's vector as fastText sees it at
     /// the current context word (its mean, moved by the steps of the window so far).
     online: Vec<f32>,
-    /// CBOW with subwords: the input rows of the window's context words.
-    bag: Vec<u32>,
+    /// CBOW with subwords: the window's row sums.
+    sums: cbow_sums::WindowSums,
     unreported: u64,
     lr: f32,
     /// Loss and (context, centre) pairs since the last report, over the sentences sampled for
@@ -975,7 +977,7 @@ impl<'a> Worker<'a> {
             neu1: vec![0.0; dim],
             neu1e: vec![0.0; dim],
             online: vec![0.0; dim],
-            bag: Vec::new(),
+            sums: cbow_sums::WindowSums::default(),
             unreported: 0,
             lr: s.schedule.lr(s.done.load(Ordering::Relaxed)),
             loss: 0.0,
@@ -1149,36 +1151,23 @@ impl<'a> Worker<'a> {
                 let next = (self.ids[pos + 1], negative);
                 draw_targets(&mut self.rng, neg, out, next, &mut self.ahead);
             }
-            let k = self.targets.len();
+            let (m, k) = (self.ctx.len(), self.targets.len());
             self.grads.clear();
+            self.grads.resize(m * k, 0.0);
+            tiles::logits((&s.input, out), &self.ctx, &self.targets, &mut self.grads);
             if LOSS {
-                self.pairs += self.ctx.len() as u64;
+                self.pairs += m as u64;
             }
-            for &c in &self.ctx {
-                let h = s.input.row(c as usize);
-                for (j, &t) in self.targets.iter().enumerate() {
-                    let f = kernels::dot(h, out.row(t as usize));
-                    let label = if j == 0 { 1.0 } else { 0.0 };
-                    if LOSS {
-                        self.loss += s.sigmoid.loss(if j == 0 { f } else { -f }) as f64;
-                    }
-                    self.grads.push((label - s.sigmoid.get(f)) * lr);
+            for (n, f) in self.grads.iter_mut().enumerate() {
+                let label = if n % k == 0 { 1.0 } else { 0.0 };
+                if LOSS {
+                    self.loss += s.sigmoid.loss(if n % k == 0 { *f } else { -*f }) as f64;
                 }
+                *f = (label - s.sigmoid.get(*f)) * lr;
             }
-            let m = self.ctx.len();
             let ctx_grads = &mut self.ctx_grads[..m * dim];
-            ctx_grads.fill(0.0);
-            for (i, e) in ctx_grads.chunks_exact_mut(dim).enumerate() {
-                for (j, &t) in self.targets.iter().enumerate() {
-                    kernels::axpy(self.grads[i * k + j], out.row(t as usize), e);
-                }
-            }
-            for (j, &t) in self.targets.iter().enumerate() {
-                let o = out.row_mut(t as usize);
-                for (i, &c) in self.ctx.iter().enumerate() {
-                    kernels::axpy(self.grads[i * k + j], s.input.row(c as usize), o);
-                }
-            }
+            tiles::context_grads(out, &self.targets, &self.grads, ctx_grads);
+            tiles::update_outputs((&s.input, out), &self.ctx, &self.targets, &self.grads);
             for (&c, e) in self.ctx.iter().zip(ctx_grads.chunks_exact(dim)) {
                 kernels::axpy(1.0, e, s.input.row_mut(c as usize));
             }
@@ -1342,40 +1331,45 @@ impl Worker<'_> {
     /// CBOW with subwords, as fastText: the rows of every context word (its own and its
     /// n-grams') pooled into one bag, whose mean predicts the centre word; the gradient goes to
     /// every row of the bag.
+    ///
+    /// A word stays in the window for up to 2·window centres, and fastText reads and writes
+    /// all its rows (a dozen, scattered over the bucket) for each of them. Here each position's
+    /// row sum is read once as it enters the window and kept in `WindowSums`; a centre's
+    /// gradient moves the sum by rows × gradient, and the rows themselves take the accumulated
+    /// gradient once, as the position leaves the window. The sums a centre sees include every
+    /// earlier step of this thread on that position, so the only difference from updating the
+    /// rows at once is that a row shared by two words of one window (a common suffix n-gram, a
+    /// repeated word) shows the other word's steps only after the window moves on.
     #[inline(always)]
     fn cbow_subwords<const LOSS: bool>(&mut self) {
         let s = self.s;
         let Some(table) = &s.subwords else { return };
-        let n = self.ids.len();
+        let (n, window) = (self.ids.len(), s.config.window);
         let mut h = std::mem::take(&mut self.neu1);
-        let mut bag = std::mem::take(&mut self.bag);
-        for pos in 0..n {
-            let b = effective_window(&mut self.rng, s.config.window);
-            self.prepare_targets(self.ids[pos]);
-            bag.clear();
-            for c in pos.saturating_sub(b)..(pos + b + 1).min(n) {
-                if c != pos {
-                    bag.extend_from_slice(table.rows(self.ids[c]));
-                }
-            }
-            if bag.is_empty() {
+        let mut sums = std::mem::take(&mut self.sums);
+        sums.reset(window, s.config.dim);
+        let ids = std::mem::take(&mut self.ids);
+        let rows = |c: usize| table.rows(ids[c]);
+        for (pos, &centre) in ids.iter().enumerate() {
+            sums.advance(pos, n, rows, &s.input);
+            let b = effective_window(&mut self.rng, window);
+            self.prepare_targets(centre);
+            let (lo, hi) = (pos.saturating_sub(b), (pos + b + 1).min(n));
+            let count = sums.window_sum(lo..hi, pos, &mut h);
+            if count == 0 {
                 continue;
             }
-            h.fill(0.0);
-            for &r in &bag {
-                kernels::axpy(1.0, s.input.row(r as usize), &mut h);
-            }
             if s.config.cbow_mean {
-                kernels::scale(1.0 / bag.len() as f32, &mut h);
+                kernels::scale(1.0 / count as f32, &mut h);
             }
             self.neu1e.fill(0.0);
-            self.update_output::<LOSS>(&h, self.ids[pos]);
-            for &r in &bag {
-                kernels::axpy(1.0, &self.neu1e, s.input.row_mut(r as usize));
-            }
+            self.update_output::<LOSS>(&h, centre);
+            sums.step(lo..hi, pos, &self.neu1e);
         }
+        sums.finish(n, rows, &s.input);
+        self.ids = ids;
         self.neu1 = h;
-        self.bag = bag;
+        self.sums = sums;
     }
 }
 

@@ -39,82 +39,6 @@ pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
     }
 }
 
-/// `dot` of each of `A` rows with each of `B` rows. A skip-gram window is a small dense product
-/// (contexts × targets), and product by product every chunk of a row is loaded once per dot; a
-/// tile loads each chunk once for `B` (or `A`) products. Each product keeps `dot`'s eight lanes
-/// and its order of additions, so the values are `dot`'s, bit for bit.
-#[inline(always)]
-pub fn dots<const A: usize, const B: usize>(h: [&[f32]; A], t: [&[f32]; B]) -> [[f32; B]; A] {
-    let n = h.iter().chain(&t).map(|r| r.len()).min().unwrap_or(0);
-    let full = n / LANES * LANES;
-    let (h, t) = (h.map(|r| &r[..n]), t.map(|r| &r[..n]));
-    let mut acc = [[[0f32; LANES]; B]; A];
-    let (mut hv, mut tv) = ([[0f32; LANES]; A], [[0f32; LANES]; B]);
-    for o in (0..full).step_by(LANES) {
-        for (v, r) in hv.iter_mut().zip(&h) {
-            v.copy_from_slice(&r[o..o + LANES]);
-        }
-        for (v, r) in tv.iter_mut().zip(&t) {
-            v.copy_from_slice(&r[o..o + LANES]);
-        }
-        for (acc, hv) in acc.iter_mut().zip(&hv) {
-            for (acc, tv) in acc.iter_mut().zip(&tv) {
-                for l in 0..LANES {
-                    acc[l] += hv[l] * tv[l];
-                }
-            }
-        }
-    }
-    std::array::from_fn(|a| {
-        std::array::from_fn(|b| {
-            let mut s: f32 = acc[a][b].iter().sum();
-            for i in full..n {
-                s += h[a][i] * t[b][i];
-            }
-            s
-        })
-    })
-}
-
-/// `y[a] += Σ_b g[a][b]·x[b]`, the terms added in the order of `b`: per element the same
-/// arithmetic as one `axpy` per (a, b) in that order, with each chunk of `x` loaded once for all
-/// `A` outputs and each output stored once.
-#[inline(always)]
-pub fn axpy_tile<const A: usize, const B: usize>(
-    g: [[f32; B]; A],
-    x: [&[f32]; B],
-    y: [&mut [f32]; A],
-) {
-    let lens = x.iter().map(|r| r.len()).chain(y.iter().map(|r| r.len()));
-    let n = lens.min().unwrap_or(0);
-    let full = n / LANES * LANES;
-    let x = x.map(|r| &r[..n]);
-    let mut y = y.map(|r| &mut r[..n]);
-    let mut xv = [[0f32; LANES]; B];
-    for o in (0..full).step_by(LANES) {
-        for (v, r) in xv.iter_mut().zip(&x) {
-            v.copy_from_slice(&r[o..o + LANES]);
-        }
-        for (y, g) in y.iter_mut().zip(&g) {
-            let mut v = [0f32; LANES];
-            v.copy_from_slice(&y[o..o + LANES]);
-            for (&g, xv) in g.iter().zip(&xv) {
-                for l in 0..LANES {
-                    v[l] += g * xv[l];
-                }
-            }
-            y[o..o + LANES].copy_from_slice(&v);
-        }
-    }
-    for (y, g) in y.iter_mut().zip(&g) {
-        for i in full..n {
-            for (&g, x) in g.iter().zip(&x) {
-                y[i] += g * x[i];
-            }
-        }
-    }
-}
-
 /// x *= a.
 #[inline(always)]
 pub fn scale(a: f32, x: &mut [f32]) {
@@ -225,46 +149,5 @@ mod tests {
         assert!(worst <= 2, "{worst} ulp");
         assert_eq!(exp_nonpositive(0.0), 1.0);
         assert!(exp_nonpositive(f32::NEG_INFINITY) < 1e-37);
-    }
-
-    fn rows(n: usize, len: usize, seed: usize) -> Vec<Vec<f32>> {
-        (0..n)
-            .map(|r| {
-                (0..len)
-                    .map(|i| (((r + seed) * 7919 + i * 104_729) % 1000) as f32 / 997.0 - 0.5)
-                    .collect()
-            })
-            .collect()
-    }
-
-    /// The tiles are a speed change only: every value is the untiled loop's, bit for bit, at
-    /// lengths with and without a remainder.
-    #[test]
-    fn tiles_give_the_untiled_values_bit_for_bit() {
-        for len in [1, 7, 8, 16, 100, 301] {
-            let (h, t) = (rows(2, len, 1), rows(3, len, 2));
-            let got = dots::<2, 3>([&h[0], &h[1]], [&t[0], &t[1], &t[2]]);
-            for a in 0..2 {
-                for b in 0..3 {
-                    assert_eq!(got[a][b].to_bits(), dot(&h[a], &t[b]).to_bits(), "{len}");
-                }
-            }
-            let g = [[0.3, -1.7, 0.01], [2.5, 0.125, -0.6]];
-            let (mut y, mut want) = (rows(2, len, 3), rows(2, len, 3));
-            for a in 0..2 {
-                for b in 0..3 {
-                    axpy(g[a][b], &t[b], &mut want[a]);
-                }
-            }
-            let [y0, y1] = &mut y[..] else { unreachable!() };
-            axpy_tile::<2, 3>(g, [&t[0], &t[1], &t[2]], [y0, y1]);
-            for a in 0..2 {
-                let same = y[a]
-                    .iter()
-                    .zip(&want[a])
-                    .all(|(x, w)| x.to_bits() == w.to_bits());
-                assert!(same, "axpy_tile at length {len}");
-            }
-        }
     }
 }

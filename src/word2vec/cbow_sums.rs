@@ -67,6 +67,7 @@ impl WindowSums {
     }
 
     /// After the sentence's last centre: every position still held leaves.
+    #[inline(always)]
     pub(super) fn finish<'r>(
         &mut self,
         n: usize,

@@ -7,7 +7,6 @@
 
 mod cbow_sums;
 mod huffman;
-mod tiles;
 mod tokens;
 
 pub(crate) use huffman::Huffman;
@@ -1151,23 +1150,36 @@ impl<'a> Worker<'a> {
                 let next = (self.ids[pos + 1], negative);
                 draw_targets(&mut self.rng, neg, out, next, &mut self.ahead);
             }
-            let (m, k) = (self.ctx.len(), self.targets.len());
+            let k = self.targets.len();
             self.grads.clear();
-            self.grads.resize(m * k, 0.0);
-            tiles::logits((&s.input, out), &self.ctx, &self.targets, &mut self.grads);
             if LOSS {
-                self.pairs += m as u64;
+                self.pairs += self.ctx.len() as u64;
             }
-            for (n, f) in self.grads.iter_mut().enumerate() {
-                let label = if n % k == 0 { 1.0 } else { 0.0 };
-                if LOSS {
-                    self.loss += s.sigmoid.loss(if n % k == 0 { *f } else { -*f }) as f64;
+            for &c in &self.ctx {
+                let h = s.input.row(c as usize);
+                for (j, &t) in self.targets.iter().enumerate() {
+                    let f = kernels::dot(h, out.row(t as usize));
+                    let label = if j == 0 { 1.0 } else { 0.0 };
+                    if LOSS {
+                        self.loss += s.sigmoid.loss(if j == 0 { f } else { -f }) as f64;
+                    }
+                    self.grads.push((label - s.sigmoid.get(f)) * lr);
                 }
-                *f = (label - s.sigmoid.get(*f)) * lr;
             }
+            let m = self.ctx.len();
             let ctx_grads = &mut self.ctx_grads[..m * dim];
-            tiles::context_grads(out, &self.targets, &self.grads, ctx_grads);
-            tiles::update_outputs((&s.input, out), &self.ctx, &self.targets, &self.grads);
+            ctx_grads.fill(0.0);
+            for (i, e) in ctx_grads.chunks_exact_mut(dim).enumerate() {
+                for (j, &t) in self.targets.iter().enumerate() {
+                    kernels::axpy(self.grads[i * k + j], out.row(t as usize), e);
+                }
+            }
+            for (j, &t) in self.targets.iter().enumerate() {
+                let o = out.row_mut(t as usize);
+                for (i, &c) in self.ctx.iter().enumerate() {
+                    kernels::axpy(self.grads[i * k + j], s.input.row(c as usize), o);
+                }
+            }
             for (&c, e) in self.ctx.iter().zip(ctx_grads.chunks_exact(dim)) {
                 kernels::axpy(1.0, e, s.input.row_mut(c as usize));
             }
@@ -1330,16 +1342,8 @@ impl Worker<'_> {
 
     /// CBOW with subwords, as fastText: the rows of every context word (its own and its
     /// n-grams') pooled into one bag, whose mean predicts the centre word; the gradient goes to
-    /// every row of the bag.
-    ///
-    /// A word stays in the window for up to 2·window centres, and fastText reads and writes
-    /// all its rows (a dozen, scattered over the bucket) for each of them. Here each position's
-    /// row sum is read once as it enters the window and kept in `WindowSums`; a centre's
-    /// gradient moves the sum by rows × gradient, and the rows themselves take the accumulated
-    /// gradient once, as the position leaves the window. The sums a centre sees include every
-    /// earlier step of this thread on that position, so the only difference from updating the
-    /// rows at once is that a row shared by two words of one window (a common suffix n-gram, a
-    /// repeated word) shows the other word's steps only after the window moves on.
+    /// every row of the bag. Each position's row sum is kept while it is in the window
+    /// (`cbow_sums`), so its rows are read once and written once.
     #[inline(always)]
     fn cbow_subwords<const LOSS: bool>(&mut self) {
         let s = self.s;

@@ -299,6 +299,13 @@ pub struct TrainStats {
     /// (for CBOW, per centre word). A resumed epoch counts only the part trained after the resume.
     #[serde(default)]
     pub epoch_loss: Vec<f64>,
+    /// Centre words trained (those with a context word), by this process: with `contexts`, the
+    /// work behind words/s, from which `benches/flops.py` counts FLOP.
+    #[serde(default)]
+    pub centres: u64,
+    /// Context words of those centres' windows, by this process.
+    #[serde(default)]
+    pub contexts: u64,
 }
 
 /// A checkpoint of a word2vec run (`checkpoint.json` in the model folder).
@@ -519,6 +526,10 @@ fn train_inner(
     }
     let threads = run.threads;
     let epoch_loss = run.epoch_loss.into_inner().expect("loss lock");
+    let work = (
+        shared.work.0.load(Ordering::Relaxed),
+        shared.work.1.load(Ordering::Relaxed),
+    );
     drop(shared);
     crate::atomic::finishing();
     input.finish()?;
@@ -538,6 +549,8 @@ fn train_inner(
         words_per_sec: (words - before) as f64 / seconds.max(1e-9),
         threads,
         epoch_loss,
+        centres: work.0,
+        contexts: work.1,
     })
 }
 
@@ -660,6 +673,7 @@ impl<'a> Shared<'a> {
             },
             done: AtomicU64::new(ck.resume.as_ref().map_or(0, |s| s.words_done)),
             loss: Mutex::new((0.0, 0)),
+            work: (AtomicU64::new(0), AtomicU64::new(0)),
             progress,
         })
     }
@@ -916,6 +930,8 @@ struct Shared<'a> {
     done: AtomicU64,
     /// Loss summed over the current epoch's pairs, and the pairs.
     loss: Mutex<(f64, u64)>,
+    /// Centres and context words trained, over all threads (`TrainStats`).
+    work: (AtomicU64, AtomicU64),
     progress: &'a Progress,
 }
 
@@ -951,6 +967,9 @@ struct Worker<'a> {
     /// it (see `LOSS_EVERY`).
     loss: f64,
     pairs: u64,
+    /// Centres and context words since the last report.
+    centres: u64,
+    contexts: u64,
     sentences: u64,
     /// Where this thread stops for checkpoints, as thread number `thread`.
     gate: Option<&'a checkpoint::Gate<ThreadState>>,
@@ -981,6 +1000,8 @@ impl<'a> Worker<'a> {
             lr: s.schedule.lr(s.done.load(Ordering::Relaxed)),
             loss: 0.0,
             pairs: 0,
+            centres: 0,
+            contexts: 0,
             sentences: 0,
             gate: None,
             thread: 0,
@@ -1020,6 +1041,9 @@ impl<'a> Worker<'a> {
             self.s.done.fetch_add(self.unreported, Ordering::Relaxed);
             self.s.progress.inc(self.unreported, 0);
         }
+        self.s.work.0.fetch_add(self.centres, Ordering::Relaxed);
+        self.s.work.1.fetch_add(self.contexts, Ordering::Relaxed);
+        (self.centres, self.contexts) = (0, 0);
         self.publish_loss();
     }
 
@@ -1134,6 +1158,8 @@ impl<'a> Worker<'a> {
             if self.ctx.is_empty() {
                 continue;
             }
+            (self.centres, self.contexts) =
+                (self.centres + 1, self.contexts + self.ctx.len() as u64);
             // This window's targets were drawn (and prefetched) one window ahead.
             if pos == 0 {
                 draw_targets(
@@ -1196,7 +1222,12 @@ impl<'a> Worker<'a> {
         for pos in 0..n {
             let b = effective_window(&mut self.rng, s.config.window);
             let centre = self.ids[pos];
-            for c in pos.saturating_sub(b)..(pos + b + 1).min(n) {
+            let (lo, hi) = (pos.saturating_sub(b), (pos + b + 1).min(n));
+            if hi - lo > 1 {
+                (self.centres, self.contexts) =
+                    (self.centres + 1, self.contexts + (hi - lo - 1) as u64);
+            }
+            for c in lo..hi {
                 if c == pos {
                     continue;
                 }
@@ -1229,6 +1260,7 @@ impl<'a> Worker<'a> {
                 }
             }
             if cw > 0 {
+                (self.centres, self.contexts) = (self.centres + 1, self.contexts + cw as u64);
                 if s.config.cbow_mean {
                     kernels::scale(1.0 / cw as f32, &mut neu1);
                 }
@@ -1265,6 +1297,8 @@ impl Worker<'_> {
             if self.ctx.is_empty() {
                 continue;
             }
+            (self.centres, self.contexts) =
+                (self.centres + 1, self.contexts + self.ctx.len() as u64);
             // The n-gram rows lie anywhere in a matrix of millions of rows: start loading the
             // next centre word's while this one trains.
             if let Some(&next) = self.ids.get(pos + 1) {
@@ -1363,6 +1397,8 @@ impl Worker<'_> {
             if count == 0 {
                 continue;
             }
+            (self.centres, self.contexts) =
+                (self.centres + 1, self.contexts + (hi - lo - 1) as u64);
             if s.config.cbow_mean {
                 kernels::scale(1.0 / count as f32, &mut h);
             }

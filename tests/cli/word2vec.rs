@@ -238,3 +238,41 @@ fn replaying_recorded_ids_trains_exactly_as_rereading_the_text() {
         }
     }
 }
+
+/// The work counts in `TrainStats` (what `benches/flops.py` turns into FLOP) are exact: with
+/// window 1 and no subsampling every word of a line of L ≥ 2 words is a centre with 2(L − 1)
+/// context words between them, per epoch, in every architecture.
+#[test]
+fn work_counts_are_the_windows_trained() {
+    let d = tmp();
+    let lines = ["a b c d e", "b c", "a", "e d c b a a b c", "c c c"];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    write(&p(&d, "c.txt"), text.repeat(3).as_bytes());
+    let corpus = Corpus::open(&[p(&d, "c.txt")], CorpusOptions::default()).unwrap();
+    let opts = VocabOptions {
+        min_count: 1,
+        ..VocabOptions::default()
+    };
+    let (vocab, _) = Vocab::build(&corpus, &opts, 1, &Progress::hidden()).unwrap();
+    let long = lines.iter().map(|l| l.split(' ').count() as u64).filter(|&n| n >= 2);
+    let (centres, contexts) = long.fold((0, 0), |(a, b), n| (a + n, b + 2 * (n - 1)));
+    for arch in [Architecture::SkipGram, Architecture::Cbow] {
+        for shared in [true, false] {
+            let mut cfg = Word2VecConfig::new(arch);
+            (cfg.window, cfg.sample, cfg.epochs, cfg.dim) = (1, 0.0, 2, 8);
+            cfg.shared_negatives = shared;
+            let stats = train(
+                &corpus,
+                &vocab,
+                &cfg,
+                &p(&d, "m"),
+                &Progress::hidden(),
+                &Checkpointing::default(),
+            )
+            .unwrap();
+            let want = (3 * 2 * centres, 3 * 2 * contexts);
+            assert_eq!((stats.centres, stats.contexts), want, "{arch:?} shared {shared}");
+            std::fs::remove_dir_all(p(&d, "m")).unwrap();
+        }
+    }
+}

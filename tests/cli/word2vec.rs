@@ -254,7 +254,10 @@ fn work_counts_are_the_windows_trained() {
         ..VocabOptions::default()
     };
     let (vocab, _) = Vocab::build(&corpus, &opts, 1, &Progress::hidden()).unwrap();
-    let long = lines.iter().map(|l| l.split(' ').count() as u64).filter(|&n| n >= 2);
+    let long = lines
+        .iter()
+        .map(|l| l.split(' ').count() as u64)
+        .filter(|&n| n >= 2);
     let (centres, contexts) = long.fold((0, 0), |(a, b), n| (a + n, b + 2 * (n - 1)));
     for arch in [Architecture::SkipGram, Architecture::Cbow] {
         for shared in [true, false] {
@@ -271,7 +274,11 @@ fn work_counts_are_the_windows_trained() {
             )
             .unwrap();
             let want = (3 * 2 * centres, 3 * 2 * contexts);
-            assert_eq!((stats.centres, stats.contexts), want, "{arch:?} shared {shared}");
+            assert_eq!(
+                (stats.centres, stats.contexts),
+                want,
+                "{arch:?} shared {shared}"
+            );
             std::fs::remove_dir_all(p(&d, "m")).unwrap();
         }
     }

@@ -34,6 +34,8 @@ def flop(cfg):
         return 20 * d * t["records"] * h["iter"], train["seconds"], "training stage"
     if h.get("subwords"):
         raise SystemExit(f"{trainer} with subwords: not counted")
+    if h.get("hs"):
+        raise SystemExit(f"{trainer} with hierarchical softmax: not counted")
     k = h["negative"] + 1
     if trainer == "skipgram":
         work = (6 * k + 2) * d * t["contexts"]

@@ -1047,6 +1047,13 @@ impl<'a> Worker<'a> {
         self.publish_loss();
     }
 
+    /// One centre trained with `contexts` context words (`TrainStats::centres`, `contexts`).
+    #[inline(always)]
+    fn count_window(&mut self, contexts: usize) {
+        self.centres += 1;
+        self.contexts += contexts as u64;
+    }
+
     /// Adds this thread's loss to the epoch's; returns the epoch's running mean.
     fn publish_loss(&mut self) -> f64 {
         let mut sums = self.s.loss.lock().expect("loss lock");
@@ -1158,8 +1165,7 @@ impl<'a> Worker<'a> {
             if self.ctx.is_empty() {
                 continue;
             }
-            (self.centres, self.contexts) =
-                (self.centres + 1, self.contexts + self.ctx.len() as u64);
+            self.count_window(self.ctx.len());
             // This window's targets were drawn (and prefetched) one window ahead.
             if pos == 0 {
                 draw_targets(
@@ -1224,8 +1230,7 @@ impl<'a> Worker<'a> {
             let centre = self.ids[pos];
             let (lo, hi) = (pos.saturating_sub(b), (pos + b + 1).min(n));
             if hi - lo > 1 {
-                (self.centres, self.contexts) =
-                    (self.centres + 1, self.contexts + (hi - lo - 1) as u64);
+                self.count_window(hi - lo - 1);
             }
             for c in lo..hi {
                 if c == pos {
@@ -1260,7 +1265,7 @@ impl<'a> Worker<'a> {
                 }
             }
             if cw > 0 {
-                (self.centres, self.contexts) = (self.centres + 1, self.contexts + cw as u64);
+                self.count_window(cw);
                 if s.config.cbow_mean {
                     kernels::scale(1.0 / cw as f32, &mut neu1);
                 }
@@ -1297,8 +1302,7 @@ impl Worker<'_> {
             if self.ctx.is_empty() {
                 continue;
             }
-            (self.centres, self.contexts) =
-                (self.centres + 1, self.contexts + self.ctx.len() as u64);
+            self.count_window(self.ctx.len());
             // The n-gram rows lie anywhere in a matrix of millions of rows: start loading the
             // next centre word's while this one trains.
             if let Some(&next) = self.ids.get(pos + 1) {
@@ -1397,8 +1401,7 @@ impl Worker<'_> {
             if count == 0 {
                 continue;
             }
-            (self.centres, self.contexts) =
-                (self.centres + 1, self.contexts + (hi - lo - 1) as u64);
+            self.count_window(hi - lo - 1);
             if s.config.cbow_mean {
                 kernels::scale(1.0 / count as f32, &mut h);
             }

@@ -131,7 +131,8 @@ pub struct LmTrainArgs {
     /// Vectors in any format `eval` reads, or `random`.
     #[arg(long, default_value = "random")]
     init: String,
-    /// std (centre, then scale to the random initialiser's std) or none (raw values).
+    /// How the vectors are scaled into the embedding; unit, the default, won the transfer
+    /// experiment (BENCHMARKS.md).
     #[arg(long, value_enum, default_value_t = lm::InitScale::default())]
     init_scale: lm::InitScale,
     /// Keep the token embedding fixed for the first K steps.
@@ -148,7 +149,7 @@ pub struct LmCompareArgs {
     init: PathBuf,
     /// Arms, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',',
-          default_values_t = [ArmKind::Random, ArmKind::Raw, ArmKind::Std, ArmKind::StdFreeze])]
+          default_values_t = [ArmKind::Random, ArmKind::Raw, ArmKind::Std, ArmKind::Unit])]
     arms: Vec<ArmKind>,
     /// Steps the std-freeze arm keeps the embedding fixed.
     #[arg(long, default_value_t = lm::STD_FREEZE_STEPS, value_name = "K")]

@@ -27,11 +27,17 @@ pub enum InitScale {
     /// Centre each dimension over the matched rows, divide by the overall standard deviation,
     /// multiply by the random initialiser's: the geometry (cosines up to the common shift) stays,
     /// the scale becomes the one the rest of the network was initialised for.
-    /// The default until the transfer experiment (issue 19) has chosen one by measurement.
-    #[default]
     Std,
     /// The vectors' own values.
     None,
+    /// Centre each dimension, then scale each row to length 1: the geometry as `Std` keeps it,
+    /// at a scale (entries about 1/sqrt(dim), 4.4x the initialiser's at dim 128) that AdamW's
+    /// steps of about lr per entry take longer to wash out, without raw vectors' enormous first
+    /// logits. Rows lose their norms, which in word2vec/GloVe vectors mostly track frequency.
+    /// The default: it had the lowest validation perplexity of random, raw, std and unit on every
+    /// seed of the transfer experiment, at 100k and 1M training tokens (BENCHMARKS.md, issue 19).
+    #[default]
+    Unit,
 }
 
 impl std::str::FromStr for InitScale {
@@ -40,9 +46,10 @@ impl std::str::FromStr for InitScale {
         match s {
             "std" => Ok(InitScale::Std),
             "none" => Ok(InitScale::None),
+            "unit" => Ok(InitScale::Unit),
             _ => Err(Error::setting(
                 "init_scale",
-                format!("{s}: expected std or none"),
+                format!("{s}: expected std, none or unit"),
             )),
         }
     }
@@ -100,43 +107,45 @@ pub fn apply(
         .enumerate()
         .filter_map(|(row, w)| index.get(w.as_str()).map(|&src| (row, src)))
         .collect();
-    let mut mean = vec![0f64; width];
-    for &(_, src) in &pairs {
-        for (m, &x) in mean.iter_mut().zip(vectors.row(src)) {
-            *m += x as f64;
-        }
-    }
-    let n = pairs.len().max(1) as f64;
-    mean.iter_mut().for_each(|m| *m /= n);
-    let (mut sq_raw, mut sq_centred) = (0f64, 0f64);
-    let raw_mean = mean.iter().sum::<f64>() / width as f64;
-    for &(_, src) in &pairs {
-        for (&x, &m) in vectors.row(src).iter().zip(&mean) {
-            sq_raw += (x as f64 - raw_mean).powi(2);
-            sq_centred += (x as f64 - m).powi(2);
-        }
-    }
-    let count = (pairs.len() * width).max(1) as f64;
-    let std_before = (sq_raw / count).sqrt();
-    let centred_std = (sq_centred / count).sqrt();
-    let factor = if centred_std > 0.0 {
-        target_std / centred_std
+    let stats = Centring::of(vectors, &pairs, width);
+    let factor = if stats.centred_std > 0.0 {
+        target_std / stats.centred_std
     } else {
         0.0
     };
+    let mut sq_after = 0f64;
     for &(row, src) in &pairs {
         let dst = &mut table[row * width..(row + 1) * width];
-        for ((d, &x), &m) in dst.iter_mut().zip(vectors.row(src)).zip(&mean) {
+        let centred = vectors
+            .row(src)
+            .iter()
+            .zip(&stats.mean)
+            .map(|(&x, &m)| x as f64 - m);
+        let row_factor = match scale {
+            InitScale::Unit => {
+                let norm = centred.clone().map(|d| d * d).sum::<f64>().sqrt();
+                if norm > 0.0 {
+                    1.0 / norm
+                } else {
+                    0.0
+                }
+            }
+            _ => factor,
+        };
+        for ((d, &x), c) in dst.iter_mut().zip(vectors.row(src)).zip(centred) {
             *d = match scale {
-                InitScale::Std => ((x as f64 - m) * factor) as f32,
+                InitScale::Std | InitScale::Unit => (c * row_factor) as f32,
                 InitScale::None => x,
             };
+            sq_after += (*d as f64).powi(2);
         }
     }
+    let std_before = stats.std_before;
     let std_after = match scale {
-        InitScale::Std if centred_std > 0.0 => target_std,
+        InitScale::Std if stats.centred_std > 0.0 => target_std,
         InitScale::Std => 0.0,
         InitScale::None => std_before,
+        InitScale::Unit => (sq_after / ((pairs.len() * width).max(1) as f64)).sqrt(),
     };
     Ok(InitReport {
         matched: pairs.len(),
@@ -145,4 +154,40 @@ pub fn apply(
         std_before,
         std_after,
     })
+}
+
+/// The matched rows' per-dimension mean and spreads, in f64.
+struct Centring {
+    mean: Vec<f64>,
+    /// Std of all entries around their common mean (what the rows look like as they are).
+    std_before: f64,
+    /// Std of all entries around their dimension's mean (what centring leaves).
+    centred_std: f64,
+}
+
+impl Centring {
+    fn of(vectors: &Embeddings, pairs: &[(usize, usize)], width: usize) -> Centring {
+        let mut mean = vec![0f64; width];
+        for &(_, src) in pairs {
+            for (m, &x) in mean.iter_mut().zip(vectors.row(src)) {
+                *m += x as f64;
+            }
+        }
+        let n = pairs.len().max(1) as f64;
+        mean.iter_mut().for_each(|m| *m /= n);
+        let (mut sq_raw, mut sq_centred) = (0f64, 0f64);
+        let raw_mean = mean.iter().sum::<f64>() / width as f64;
+        for &(_, src) in pairs {
+            for (&x, &m) in vectors.row(src).iter().zip(&mean) {
+                sq_raw += (x as f64 - raw_mean).powi(2);
+                sq_centred += (x as f64 - m).powi(2);
+            }
+        }
+        let count = (pairs.len() * width).max(1) as f64;
+        Centring {
+            mean,
+            std_before: (sq_raw / count).sqrt(),
+            centred_std: (sq_centred / count).sqrt(),
+        }
+    }
 }

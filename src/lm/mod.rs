@@ -61,6 +61,8 @@ pub enum ArmKind {
     Std,
     /// `Std`, with the embedding frozen for the first steps.
     StdFreeze,
+    /// Pretrained vectors centred, each row scaled to length 1.
+    Unit,
     /// Whatever `lm train --init VECTORS` does without further flags ([`InitScale::default`]).
     Default,
 }
@@ -87,6 +89,7 @@ impl Arm {
             ArmKind::Raw => (Some(InitScale::None), 0),
             ArmKind::Std => (Some(InitScale::Std), 0),
             ArmKind::StdFreeze => (Some(InitScale::Std), freeze_steps),
+            ArmKind::Unit => (Some(InitScale::Unit), 0),
             ArmKind::Default => (Some(InitScale::default()), 0),
         };
         let name = clap::ValueEnum::to_possible_value(&kind)

@@ -125,6 +125,10 @@ fn pretrained_rows_are_the_vectors_raw_or_after_the_documented_rescale() {
     std.init_embeddings(&vectors, InitScale::Std).unwrap();
     let std_rows = std.token_embedding().unwrap();
 
+    let mut unit = Lm::new(&cfg, data.vocab.clone(), 5, &Device::Cpu).unwrap();
+    unit.init_embeddings(&vectors, InitScale::Unit).unwrap();
+    let unit_rows = unit.token_embedding().unwrap();
+
     // The reference rescale, computed here in f64: centre each dimension, scale to std 0.02.
     let n = vectors.len() as f64;
     let mean: Vec<f64> = (0..32)
@@ -149,10 +153,23 @@ fn pretrained_rows_are_the_vectors_raw_or_after_the_documented_rescale() {
                     let want = (vectors.row(src)[d] as f64 - mean[d]) * factor;
                     assert!((std_rows[row][d] as f64 - want).abs() < 1e-6, "{w}[{d}]");
                 }
+                // unit: the same centred row, at length 1
+                let centred: Vec<f64> = (0..32)
+                    .map(|d| vectors.row(src)[d] as f64 - mean[d])
+                    .collect();
+                let len = centred.iter().map(|c| c * c).sum::<f64>().sqrt();
+                for d in 0..32 {
+                    let want = centred[d] / len;
+                    assert!(
+                        (unit_rows[row][d] as f64 - want).abs() < 1e-6,
+                        "unit {w}[{d}]"
+                    );
+                }
             }
             None => {
                 assert_eq!(raw_rows[row], random_rows[row], "{w} kept its random row");
                 assert_eq!(std_rows[row], random_rows[row], "{w} kept its random row");
+                assert_eq!(unit_rows[row], random_rows[row], "{w} kept its random row");
             }
         }
     }
@@ -353,7 +370,7 @@ fn cli_compare_writes_table_csv_and_png_and_bad_input_fails_cleanly() {
         vecs.to_str().unwrap(),
         "--project",
         "--arms",
-        "random,std-freeze,std,default",
+        "random,std-freeze,unit,default",
         "--freeze-steps",
         "5",
         "-o",
@@ -371,20 +388,21 @@ fn cli_compare_writes_table_csv_and_png_and_bad_input_fails_cleanly() {
     );
     let csv = std::fs::read_to_string(cmp.join("compare.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 4 * 3, "{csv}");
-    // `default` is what `lm train --init` does without flags: today the std rescale.
+    // `default` is what `lm train --init` does without flags: the unit rescale, which won the
+    // transfer experiment.
     let losses = |arm: &str| -> Vec<String> {
         csv.lines()
             .filter(|l| l.starts_with(&format!("{arm},")))
             .map(|l| l.split(',').skip(1).take(4).collect::<Vec<_>>().join(","))
             .collect()
     };
-    assert_eq!(losses("default"), losses("std"), "{csv}");
+    assert_eq!(losses("default"), losses("unit"), "{csv}");
     // The verdict names the arm with the lowest final perplexity, with that perplexity.
     let last_ppl = |arm: &str| -> f64 {
         let row = losses(arm).pop().unwrap();
         row.split(',').nth(3).unwrap().parse().unwrap()
     };
-    let arms = ["random", "std-freeze", "std", "default"];
+    let arms = ["random", "std-freeze", "unit", "default"];
     let best = arms
         .iter()
         .map(|a| last_ppl(a))
@@ -446,7 +464,7 @@ fn cli_compare_writes_table_csv_and_png_and_bad_input_fails_cleanly() {
     let err = String::from_utf8_lossy(&scale.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.contains("--init-scale") && err.contains("possible values: std, none"),
+        err.contains("--init-scale") && err.contains("possible values: std, none, unit"),
         "{err}"
     );
     let corrupt = p(&dir, "corrupt");

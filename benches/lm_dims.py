@@ -76,6 +76,7 @@ def rng(xs, d=1):
 
 
 dims = [int(d) for d in a.dims.split(",")]
+os.makedirs(os.path.join(a.out, "dims"), exist_ok=True)
 arms = a.arms.split(",")
 rows = []
 for dim in dims:

@@ -43,7 +43,8 @@ for ax, key, title, ylabel in [(axes[1], "final_ppl", "LM on 100k tokens of Pyth
     for k, (arm, per_dim) in enumerate(by_arm(key).items()):
         ds = sorted(per_dim)
         med = [statistics.median(per_dim[d]) for d in ds]
-        ax.plot(ds, med, marker=markers[k], color=colours[k], label=arm)
+        ax.plot(ds, med, marker=markers[k], color=colours[k],
+                label="pretrained (unit)" if arm == "pretrained" else arm)
         if key == "final_ppl":
             ax.fill_between(ds, [min(per_dim[d]) for d in ds], [max(per_dim[d]) for d in ds],
                             color=colours[k], alpha=0.2, linewidth=0)

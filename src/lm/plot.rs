@@ -85,8 +85,9 @@ fn summarise(series: &[Series]) -> Vec<Summary> {
 }
 
 /// Ticks at 1, 2 and 5 times each power of ten inside the range; where that gives fewer than
-/// three (a range of less than a decade or so), at every multiple 1..9 of the powers, and failing
-/// that at the range's own ends, so that a log axis always has labels.
+/// three (a range of less than a decade or so), at 1, 1.5 and every multiple 2..9 of the powers
+/// (1.5, so that a range from just above 100 is not unlabelled up to 200), and failing that at the
+/// range's own ends, so that a log axis always has labels.
 fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let within = |mults: &[f64]| {
         let mut ticks = Vec::new();
@@ -101,7 +102,7 @@ fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     if coarse.len() >= 3 {
         return coarse;
     }
-    let fine = within(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
+    let fine = within(&[1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
     if fine.len() >= 2 {
         return fine;
     }
@@ -307,7 +308,11 @@ mod tests {
         );
         assert_eq!(
             log_ticks(150.0, 700.0),
-            vec![200.0, 300.0, 400.0, 500.0, 600.0, 700.0]
+            vec![150.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0]
+        );
+        assert_eq!(
+            log_ticks(102.5, 707.0),
+            vec![150.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0]
         );
         assert_eq!(log_ticks(101.0, 180.0), vec![101.0, 180.0]);
         assert_eq!(thousands(977_889.4), "977,889");

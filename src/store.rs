@@ -78,6 +78,10 @@ pub enum Dtype {
     F32,
     /// IEEE binary16: half the size, about three significant digits.
     F16,
+    /// IEEE binary64, numpy's default: read and converted to f32, never trained in, and not an
+    /// export choice (no consumer of vectors needs the width).
+    #[value(skip)]
+    F64,
 }
 
 impl Dtype {
@@ -86,6 +90,7 @@ impl Dtype {
         match self {
             Dtype::F32 => 4,
             Dtype::F16 => 2,
+            Dtype::F64 => 8,
         }
     }
 
@@ -93,6 +98,7 @@ impl Dtype {
         match self {
             Dtype::F32 => "<f4",
             Dtype::F16 => "<f2",
+            Dtype::F64 => "<f8",
         }
     }
 }
@@ -142,9 +148,11 @@ pub fn parse_npy_header(bytes: &[u8], file_len: u64) -> std::result::Result<NpyL
         Dtype::F32
     } else if descr.starts_with("'<f2'") {
         Dtype::F16
+    } else if descr.starts_with("'<f8'") {
+        Dtype::F64
     } else {
         return Err(format!(
-            "dtype {} is not little-endian float32 or float16",
+            "dtype {} is not little-endian float32, float16 or float64",
             descr.split(',').next().unwrap_or("?")
         ));
     };
@@ -337,7 +345,10 @@ impl NpyMatrix {
         if layout.dtype != Dtype::F32 {
             return Err(Error::bad_file(
                 path,
-                "float16 matrix: load it through vectors::Embeddings",
+                format!(
+                    "{:?} matrix, not float32: load it through vectors::Embeddings",
+                    layout.dtype
+                ),
             ));
         }
         Ok(NpyMatrix {
@@ -491,7 +502,10 @@ mod tests {
             (b"hello world, not npy".to_vec(), "bad magic"),
             (good[..good.len() - 4].to_vec(), "needs"),
             (good.iter().copied().chain([0, 0, 0, 0]).collect(), "needs"),
-            (swap("<f4", "<f8"), "not little-endian float32 or float16"),
+            (
+                swap("<f4", "<i4"),
+                "not little-endian float32, float16 or float64",
+            ),
             (swap("(3, 2)", "(6,)  "), "2-D"),
             (swap("False", "True "), "Fortran"),
             (good[..9].to_vec(), "bad magic"),

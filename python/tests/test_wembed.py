@@ -143,6 +143,15 @@ def test_npy_vectors_are_mapped_not_copied(model, tmp_path):
     assert isinstance(model.vectors, np.memmap)
 
 
+def test_numpys_default_float64_npy_loads_as_float32(model, tmp_path):
+    model.save(tmp_path / "v.npy", format="npy")
+    np.save(tmp_path / "v.npy", np.asarray(model.vectors, dtype=np.float64))
+    kv = wembed.load(tmp_path / "v.npy")
+    assert kv.vectors.dtype == np.float32 and not isinstance(kv.vectors, np.memmap)
+    assert np.array_equal(kv.vectors, model.vectors)
+    assert kv.index_to_key == model.index_to_key
+
+
 def test_most_similar_and_similarity_equal_gensims(model):
     g = model.to_gensim()
     for rows in [[10], [20, 3], [150, 60, 2]]:

@@ -388,10 +388,10 @@ pub fn export(rows: &dyn Rows, format: Format, dtype: Dtype, path: &Path) -> Res
     if rows.is_empty() {
         return Err(Error::Invalid("nothing to export: no rows".into()));
     }
-    if dtype == Dtype::F16 && !matches!(format, Format::Npy | Format::Safetensors) {
+    if dtype != Dtype::F32 && !matches!(format, Format::Npy | Format::Safetensors) {
         return Err(Error::setting(
             "dtype",
-            "f16 is for npy and safetensors; text and word2vec binary are float32",
+            "f16 and f64 are for npy and safetensors; text and word2vec binary are float32",
         ));
     }
     match format {

@@ -50,13 +50,17 @@ pub(crate) fn write_rows(w: &mut dyn Write, rows: &dyn Rows, dtype: Dtype) -> st
             Dtype::F16 => row
                 .iter()
                 .for_each(|x| bytes.extend_from_slice(&half::f16::from_f32(*x).to_le_bytes())),
+            Dtype::F64 => row
+                .iter()
+                .for_each(|x| bytes.extend_from_slice(&(*x as f64).to_le_bytes())),
         }
         w.write_all(&bytes)?;
     }
     Ok(())
 }
 
-/// Reads an `.npy` matrix: float32 is mapped, float16 converted to float32.
+/// Reads an `.npy` matrix: float32 is mapped, float16 and float64 (numpy's default) converted
+/// to float32.
 pub fn read(path: &Path) -> Result<Matrix> {
     let bytes_head = {
         use std::io::Read;
@@ -85,5 +89,45 @@ pub fn read(path: &Path) -> Result<Matrix> {
                 cols: layout.cols,
             })
         }
+        Dtype::F64 => {
+            let all = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            let data = all[layout.offset..]
+                .chunks_exact(8)
+                .map(|b| f64::from_le_bytes(b.try_into().expect("8-byte chunk")) as f32)
+                .collect();
+            Ok(Matrix::Owned {
+                data,
+                cols: layout.cols,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// numpy saves float64 unless told otherwise: such a file reads as its values in f32.
+    #[test]
+    fn float64_npy_reads_as_float32() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("v.npy");
+        let values = [0.1f64, -2.5, 3.25e-3, 1e10, 0.0, -0.0];
+        let mut bytes = npy_header_typed(3, 2, Dtype::F64);
+        for v in values {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        match read(&path).unwrap() {
+            Matrix::Owned { data, cols } => {
+                assert_eq!(cols, 2);
+                let want: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+                assert_eq!(data, want);
+            }
+            Matrix::Mapped(_) => panic!("a float64 file cannot be mapped as float32"),
+        }
+        // A file one element short is refused by its header check.
+        std::fs::write(&path, &bytes[..bytes.len() - 8]).unwrap();
+        assert!(read(&path).is_err());
     }
 }

@@ -28,6 +28,7 @@ pub fn write(path: &Path, rows: &dyn Rows, dtype: Dtype) -> Result<()> {
     let (name, size) = match dtype {
         Dtype::F32 => ("F32", 4),
         Dtype::F16 => ("F16", 2),
+        Dtype::F64 => ("F64", 8),
     };
     let bytes = rows.len() * rows.dim() * size;
     let words: Vec<&str> = (0..rows.len()).map(|i| rows.word(i)).collect();
@@ -113,7 +114,16 @@ fn vectors_tensor(
             .chunks_exact(2)
             .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
             .collect(),
-        d => return Err(bad(format!("tensor dtype {d:?} is not F32, F16 or BF16"))),
+        StDtype::F64 => t
+            .data()
+            .chunks_exact(8)
+            .map(|b| f64::from_le_bytes(b.try_into().expect("8-byte chunk")) as f32)
+            .collect(),
+        d => {
+            return Err(bad(format!(
+                "tensor dtype {d:?} is not F32, F16, BF16 or F64"
+            )))
+        }
     };
     Ok((name, v, dim, data))
 }

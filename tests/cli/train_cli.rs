@@ -195,5 +195,8 @@ fn every_format_round_trips_unicode_words() {
     let err = export(&e, Format::Word2VecBin, Dtype::F16, &p(&d, "x.bin"))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("f16 is for npy and safetensors"), "{err}");
+    assert!(
+        err.contains("f16 and f64 are for npy and safetensors"),
+        "{err}"
+    );
 }

@@ -76,31 +76,26 @@ pub fn read(path: &Path) -> Result<Matrix> {
         .map_err(|e| Error::io(path, e))?
         .len();
     let layout = parse_npy_header(&bytes_head, len).map_err(|m| Error::bad_file(path, m))?;
-    match layout.dtype {
-        Dtype::F32 => Ok(Matrix::Mapped(NpyMatrix::open(path)?)),
-        Dtype::F16 => {
-            let all = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-            let data = all[layout.offset..]
-                .chunks_exact(2)
-                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
-                .collect();
-            Ok(Matrix::Owned {
-                data,
-                cols: layout.cols,
-            })
-        }
-        Dtype::F64 => {
-            let all = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-            let data = all[layout.offset..]
-                .chunks_exact(8)
-                .map(|b| f64::from_le_bytes(b.try_into().expect("8-byte chunk")) as f32)
-                .collect();
-            Ok(Matrix::Owned {
-                data,
-                cols: layout.cols,
-            })
-        }
+    if layout.dtype == Dtype::F32 {
+        return Ok(Matrix::Mapped(NpyMatrix::open(path)?));
     }
+    let all = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let raw = &all[layout.offset..];
+    let data = match layout.dtype {
+        Dtype::F16 => raw
+            .chunks_exact(2)
+            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect(),
+        // Float64: float32 was mapped above.
+        _ => raw
+            .chunks_exact(8)
+            .map(|b| f64::from_le_bytes(b.try_into().expect("8-byte chunk")) as f32)
+            .collect(),
+    };
+    Ok(Matrix::Owned {
+        data,
+        cols: layout.cols,
+    })
 }
 
 #[cfg(test)]

@@ -404,6 +404,18 @@ pub fn export(rows: &dyn Rows, format: Format, dtype: Dtype, path: &Path) -> Res
     }
 }
 
+/// Little-endian float64 values (numpy's default dtype) as f32, for the readers of `.npy` and
+/// safetensors; a trailing partial value is dropped, and the callers' size checks refuse one.
+pub(crate) fn f64_le_to_f32(raw: &[u8]) -> Vec<f32> {
+    raw.chunks_exact(8)
+        .map(|b| {
+            let mut v = [0u8; 8];
+            v.copy_from_slice(b);
+            f64::from_le_bytes(v) as f32
+        })
+        .collect()
+}
+
 /// `vocab.txt` for exports whose matrix has no words inside: counts when known, else 0. Row order
 /// is the file's line order, which `Vocab::load` keeps.
 pub(crate) fn write_vocab(path: &Path, rows: &dyn Rows) -> Result<()> {

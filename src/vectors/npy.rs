@@ -76,24 +76,18 @@ pub fn read(path: &Path) -> Result<Matrix> {
         .map_err(|e| Error::io(path, e))?
         .len();
     let layout = parse_npy_header(&bytes_head, len).map_err(|m| Error::bad_file(path, m))?;
-    if layout.dtype == Dtype::F32 {
-        return Ok(Matrix::Mapped(NpyMatrix::open(path)?));
-    }
-    let all = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let raw = &all[layout.offset..];
-    let data = match layout.dtype {
-        Dtype::F16 => raw
-            .chunks_exact(2)
-            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
-            .collect(),
-        // Float64: float32 was mapped above.
-        _ => raw
-            .chunks_exact(8)
-            .map(|b| f64::from_le_bytes(b.try_into().expect("8-byte chunk")) as f32)
-            .collect(),
+    let convert: fn(&[u8]) -> Vec<f32> = match layout.dtype {
+        Dtype::F32 => return Ok(Matrix::Mapped(NpyMatrix::open(path)?)),
+        Dtype::F16 => |raw| {
+            raw.chunks_exact(2)
+                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect()
+        },
+        Dtype::F64 => super::f64_le_to_f32,
     };
+    let all = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     Ok(Matrix::Owned {
-        data,
+        data: convert(&all[layout.offset..]),
         cols: layout.cols,
     })
 }

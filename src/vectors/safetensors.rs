@@ -114,11 +114,7 @@ fn vectors_tensor(
             .chunks_exact(2)
             .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
             .collect(),
-        StDtype::F64 => t
-            .data()
-            .chunks_exact(8)
-            .map(|b| f64::from_le_bytes(b.try_into().expect("8-byte chunk")) as f32)
-            .collect(),
+        StDtype::F64 => super::f64_le_to_f32(t.data()),
         d => {
             return Err(bad(format!(
                 "tensor dtype {d:?} is not F32, F16, BF16 or F64"

@@ -12,34 +12,62 @@ use std::time::Instant;
 
 /// Vector accumulators: latency (4–5 cycles) × FMA units (2) needs about ten independent chains.
 const CHAINS: usize = 12;
+/// f32 lanes of an AVX2 register, for the bandwidth loops.
 const LANES: usize = 8;
 
-#[multiversion::multiversion(targets("x86_64+avx2+fma"))]
-fn fma_loop(iters: u64, seed: f32) -> f32 {
-    let mut acc = [[seed; LANES]; CHAINS];
-    let (a, b) = ([0.999_999_f32; LANES], [1e-7_f32; LANES]);
+/// `N` independent FMA lanes (`CHAINS` registers of `N / CHAINS` lanes each). One flat array, not
+/// an array of registers: LLVM keeps a flat `[f32; 192]` in twelve AVX-512 registers but spills
+/// `[[f32; 16]; 12]` to memory (measured: 2 GFLOP/s against 104).
+#[inline(always)]
+fn fma_chains<const N: usize>(iters: u64, seed: f32) -> f32 {
+    let mut acc = [seed; N];
+    let (a, b) = ([0.999_999_f32; N], [1e-7_f32; N]);
     for _ in 0..iters {
-        for chain in acc.iter_mut() {
-            for l in 0..LANES {
-                chain[l] = chain[l].mul_add(a[l], b[l]);
-            }
+        for l in 0..N {
+            acc[l] = acc[l].mul_add(a[l], b[l]);
         }
     }
-    acc.iter().flatten().sum()
+    acc.iter().sum()
 }
 
-/// FLOP per second of `threads` threads running the FMA loop at once.
-fn fma_flops(threads: usize) -> f64 {
+#[multiversion::multiversion(targets("x86_64+avx2+fma"))]
+fn fma_avx2(iters: u64, seed: f32) -> f32 {
+    fma_chains::<{ CHAINS * 8 }>(iters, seed)
+}
+
+/// The peak of the widest registers the CPU has, whether or not the trainers use them (they do
+/// not: an AVX-512 build of their hot loops was no faster, BENCHMARKS.md).
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx2+fma"
+))]
+fn fma_avx512(iters: u64, seed: f32) -> f32 {
+    fma_chains::<{ CHAINS * 16 }>(iters, seed)
+}
+
+fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return std::arch::is_x86_feature_detected!("avx512f");
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// FLOP per second of `threads` threads running the FMA loop of `lanes` lanes at once.
+fn fma_flops(threads: usize, lanes: usize) -> f64 {
     let iters = 200_000_000 / CHAINS as u64;
     let t = Instant::now();
     let sink: f32 = std::thread::scope(|s| {
         let hs: Vec<_> = (0..threads)
-            .map(|k| s.spawn(move || fma_loop(iters, k as f32)))
+            .map(|k| {
+                s.spawn(move || match lanes {
+                    16 => fma_avx512(iters, k as f32),
+                    _ => fma_avx2(iters, k as f32),
+                })
+            })
             .collect();
         hs.into_iter().map(|h| h.join().unwrap_or(0.0)).sum()
     });
     std::hint::black_box(sink);
-    let flop = 2.0 * (iters * (CHAINS * LANES) as u64 * threads as u64) as f64;
+    let flop = 2.0 * (iters * (CHAINS * lanes) as u64 * threads as u64) as f64;
     flop / t.elapsed().as_secs_f64()
 }
 
@@ -82,16 +110,26 @@ fn bandwidth(threads: usize, copy: bool) -> f64 {
 
 fn main() {
     let all = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("| threads | FMA GFLOP/s (f32) | read GB/s | copy GB/s (read + write) |");
-    println!("|---|---|---|---|");
+    println!(
+        "| threads | FMA GFLOP/s (f32, AVX2) | FMA GFLOP/s (f32, AVX-512) | read GB/s | copy GB/s (read + write) |"
+    );
+    println!("|---|---|---|---|---|");
     for threads in [1, all]
         .into_iter()
         .collect::<std::collections::BTreeSet<_>>()
     {
-        let best = (0..3).map(|_| fma_flops(threads)).fold(0.0, f64::max);
+        let best = |lanes| {
+            (0..3)
+                .map(|_| fma_flops(threads, lanes))
+                .fold(0.0, f64::max)
+        };
+        let wide = match has_avx512() {
+            true => format!("{:.1}", best(16) / 1e9),
+            false => "n/a".into(),
+        };
         println!(
-            "| {threads} | {:.1} | {:.1} | {:.1} |",
-            best / 1e9,
+            "| {threads} | {:.1} | {wide} | {:.1} | {:.1} |",
+            best(8) / 1e9,
             bandwidth(threads, false) / 1e9,
             bandwidth(threads, true) / 1e9
         );

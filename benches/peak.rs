@@ -51,23 +51,41 @@ fn has_avx512() -> bool {
     false
 }
 
-/// FLOP per second of `threads` threads running the FMA loop of `lanes` lanes at once.
-fn fma_flops(threads: usize, lanes: usize) -> f64 {
+/// The register width an FMA loop fills.
+#[derive(Clone, Copy)]
+enum Width {
+    Avx2,
+    Avx512,
+}
+
+impl Width {
+    fn lanes(self) -> usize {
+        match self {
+            Width::Avx2 => 8,
+            Width::Avx512 => 16,
+        }
+    }
+
+    fn run(self, iters: u64, seed: f32) -> f32 {
+        match self {
+            Width::Avx2 => fma_avx2(iters, seed),
+            Width::Avx512 => fma_avx512(iters, seed),
+        }
+    }
+}
+
+/// FLOP per second of `threads` threads running the FMA loop of `width` at once.
+fn fma_flops(threads: usize, width: Width) -> f64 {
     let iters = 200_000_000 / CHAINS as u64;
     let t = Instant::now();
     let sink: f32 = std::thread::scope(|s| {
         let hs: Vec<_> = (0..threads)
-            .map(|k| {
-                s.spawn(move || match lanes {
-                    16 => fma_avx512(iters, k as f32),
-                    _ => fma_avx2(iters, k as f32),
-                })
-            })
+            .map(|k| s.spawn(move || width.run(iters, k as f32)))
             .collect();
         hs.into_iter().map(|h| h.join().unwrap_or(0.0)).sum()
     });
     std::hint::black_box(sink);
-    let flop = 2.0 * (iters * (CHAINS * lanes) as u64 * threads as u64) as f64;
+    let flop = 2.0 * (iters * (CHAINS * width.lanes()) as u64 * threads as u64) as f64;
     flop / t.elapsed().as_secs_f64()
 }
 
@@ -118,18 +136,18 @@ fn main() {
         .into_iter()
         .collect::<std::collections::BTreeSet<_>>()
     {
-        let best = |lanes| {
+        let best = |width| {
             (0..3)
-                .map(|_| fma_flops(threads, lanes))
+                .map(|_| fma_flops(threads, width))
                 .fold(0.0, f64::max)
         };
         let wide = match has_avx512() {
-            true => format!("{:.1}", best(16) / 1e9),
+            true => format!("{:.1}", best(Width::Avx512) / 1e9),
             false => "n/a".into(),
         };
         println!(
             "| {threads} | {:.1} | {wide} | {:.1} | {:.1} |",
-            best(8) / 1e9,
+            best(Width::Avx2) / 1e9,
             bandwidth(threads, false) / 1e9,
             bandwidth(threads, true) / 1e9
         );

@@ -39,6 +39,22 @@ pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
     }
 }
 
+/// y + Σ g·x over `terms`, added in order: each element rounds as successive `axpy` calls round
+/// it, but with the dimension known when compiling, the row stays in registers across the terms
+/// instead of being loaded and stored once per term.
+#[inline(always)]
+pub fn sum_terms<'a, const D: usize>(
+    mut acc: [f32; D],
+    terms: impl Iterator<Item = (f32, &'a [f32; D])>,
+) -> [f32; D] {
+    for (g, x) in terms {
+        for d in 0..D {
+            acc[d] += g * x[d];
+        }
+    }
+    acc
+}
+
 /// x *= a.
 #[inline(always)]
 pub fn scale(a: f32, x: &mut [f32]) {
@@ -136,6 +152,21 @@ pub fn exp_nonpositive(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::Rng;
+
+    #[test]
+    fn sum_terms_rounds_as_successive_axpys() {
+        let mut r = crate::sampling::rng(5);
+        let mut draw = || -> [f32; 37] { std::array::from_fn(|_| r.random_range(-1.0..1.0)) };
+        let (start, rows) = (draw(), [draw(), draw(), draw()]);
+        let gs = [0.3f32, -1.7, 0.01];
+        let mut want = start;
+        for (g, x) in gs.iter().zip(&rows) {
+            axpy(*g, x, &mut want);
+        }
+        let got = sum_terms(start, gs.iter().copied().zip(&rows));
+        assert_eq!(got.map(f32::to_bits), want.map(f32::to_bits));
+    }
 
     #[test]
     fn exp_nonpositive_is_within_two_ulp_of_libm() {

@@ -1182,7 +1182,6 @@ impl<'a> Worker<'a> {
                 let next = (self.ids[pos + 1], negative);
                 draw_targets(&mut self.rng, neg, out, next, &mut self.ahead);
             }
-            let k = self.targets.len();
             self.grads.clear();
             if LOSS {
                 self.pairs += self.ctx.len() as u64;
@@ -1198,23 +1197,70 @@ impl<'a> Worker<'a> {
                     self.grads.push((label - s.sigmoid.get(f)) * lr);
                 }
             }
-            let m = self.ctx.len();
-            let ctx_grads = &mut self.ctx_grads[..m * dim];
-            ctx_grads.fill(0.0);
-            for (i, e) in ctx_grads.chunks_exact_mut(dim).enumerate() {
-                for (j, &t) in self.targets.iter().enumerate() {
-                    kernels::axpy(self.grads[i * k + j], out.row(t as usize), e);
-                }
+            // The dimensions people train most, at their full speed; any other row by row.
+            match dim {
+                50 => self.apply_window::<50>(),
+                100 => self.apply_window::<100>(),
+                128 => self.apply_window::<128>(),
+                200 => self.apply_window::<200>(),
+                300 => self.apply_window::<300>(),
+                _ => self.apply_window_rows(),
             }
+        }
+    }
+
+    /// The window's updates from its logits' gradients `grads` (contexts × targets), with rows of
+    /// a dimension fixed at compile time: each context's gradient and each target's row are
+    /// summed in registers over the window's terms. Bit for bit `apply_window_rows`.
+    #[inline(always)]
+    fn apply_window<const D: usize>(&mut self) {
+        let s = self.s;
+        let Some(out) = &s.output else { return };
+        let k = self.targets.len();
+        let (grads, m) = (&self.grads, self.ctx.len());
+        let fixed = |r: &'a [f32]| -> &'a [f32; D] { r.try_into().expect("rows are dim long") };
+        let ctx_grads = &mut self.ctx_grads[..m * D];
+        for (i, e) in ctx_grads.chunks_exact_mut(D).enumerate() {
+            let terms = self.targets.iter().enumerate();
+            let terms = terms.map(|(j, &t)| (grads[i * k + j], fixed(out.row(t as usize))));
+            e.copy_from_slice(&kernels::sum_terms([0.0; D], terms));
+        }
+        for (j, &t) in self.targets.iter().enumerate() {
+            let o: &mut [f32; D] = out
+                .row_mut(t as usize)
+                .try_into()
+                .expect("rows are dim long");
+            let terms = self.ctx.iter().enumerate();
+            let terms = terms.map(|(i, &c)| (grads[i * k + j], fixed(s.input.row(c as usize))));
+            *o = kernels::sum_terms(*o, terms);
+        }
+        for (&c, e) in self.ctx.iter().zip(ctx_grads.chunks_exact(D)) {
+            kernels::axpy(1.0, e, s.input.row_mut(c as usize));
+        }
+    }
+
+    /// The window's updates a row at a time, for any dimension.
+    #[inline(always)]
+    fn apply_window_rows(&mut self) {
+        let s = self.s;
+        let Some(out) = &s.output else { return };
+        let (k, dim) = (self.targets.len(), s.config.dim);
+        let m = self.ctx.len();
+        let ctx_grads = &mut self.ctx_grads[..m * dim];
+        ctx_grads.fill(0.0);
+        for (i, e) in ctx_grads.chunks_exact_mut(dim).enumerate() {
             for (j, &t) in self.targets.iter().enumerate() {
-                let o = out.row_mut(t as usize);
-                for (i, &c) in self.ctx.iter().enumerate() {
-                    kernels::axpy(self.grads[i * k + j], s.input.row(c as usize), o);
-                }
+                kernels::axpy(self.grads[i * k + j], out.row(t as usize), e);
             }
-            for (&c, e) in self.ctx.iter().zip(ctx_grads.chunks_exact(dim)) {
-                kernels::axpy(1.0, e, s.input.row_mut(c as usize));
+        }
+        for (j, &t) in self.targets.iter().enumerate() {
+            let o = out.row_mut(t as usize);
+            for (i, &c) in self.ctx.iter().enumerate() {
+                kernels::axpy(self.grads[i * k + j], s.input.row(c as usize), o);
             }
+        }
+        for (&c, e) in self.ctx.iter().zip(ctx_grads.chunks_exact(dim)) {
+            kernels::axpy(1.0, e, s.input.row_mut(c as usize));
         }
     }
 

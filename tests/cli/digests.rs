@@ -42,8 +42,10 @@ const SUBWORD_CBOW: [&str; 8] = [
 #[test]
 fn single_thread_runs_are_pinned() {
     let both = ["input.npy", "output.npy"];
-    let cases: [(&[&str], &[&str]); 7] = [
+    let cases: [(&[&str], &[&str]); 8] = [
         (&["skipgram", "--dim", "16", "--epochs", "2"], &both),
+        // A dimension the window's updates are compiled for (taken before that path existed).
+        (&["skipgram", "--dim", "100", "--epochs", "1"], &both),
         (
             &[
                 "skipgram",
@@ -98,6 +100,7 @@ fn single_thread_runs_are_pinned() {
     }
     let expected = [
         "skipgram --dim 16 --epochs 2 input.npy:2f97a35c output.npy:4c02c542",
+        "skipgram --dim 100 --epochs 1 input.npy:8e594f1c output.npy:d0d19ba9",
         "skipgram --dim 16 --epochs 1 --pair-negatives input.npy:efd32f1f output.npy:634db969",
         "skipgram --dim 16 --epochs 1 --hs --negative 0 input.npy:c9254660 hs-nodes.npy:09095c9e",
         "cbow --dim 16 --epochs 2 input.npy:69a7a052 output.npy:5413599f",

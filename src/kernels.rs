@@ -30,6 +30,32 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     s
 }
 
+/// The dot products of `h` with each of `rows`, each summed exactly as [`dot`] sums it (the same
+/// lanes, the same order, so the same bits). `dot` is one chain of dependent additions as long
+/// as the row; interleaving K of them lets the chains run side by side instead of one after
+/// another, and each chunk of `h` is loaded once for all K.
+#[inline(always)]
+pub fn dots<const D: usize, const K: usize>(h: &[f32; D], rows: [&[f32; D]; K]) -> [f32; K] {
+    let full = D / LANES * LANES;
+    let mut acc = [[0f32; LANES]; K];
+    for i in (0..full).step_by(LANES) {
+        for (a, row) in acc.iter_mut().zip(&rows) {
+            for l in 0..LANES {
+                a[l] += h[i + l] * row[i + l];
+            }
+        }
+    }
+    let mut out = [0f32; K];
+    for ((o, a), row) in out.iter_mut().zip(&acc).zip(&rows) {
+        let mut s: f32 = a.iter().sum();
+        for i in full..D {
+            s += h[i] * row[i];
+        }
+        *o = s;
+    }
+    out
+}
+
 /// y += a·x.
 #[inline(always)]
 pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
@@ -165,6 +191,16 @@ mod tests {
             axpy(*g, x, &mut want);
         }
         let got = sum_terms(start, gs.iter().copied().zip(&rows));
+        assert_eq!(got.map(f32::to_bits), want.map(f32::to_bits));
+    }
+
+    #[test]
+    fn dots_sum_as_dot_does() {
+        let mut r = crate::sampling::rng(6);
+        let mut draw = || -> [f32; 37] { std::array::from_fn(|_| r.random_range(-1.0..1.0)) };
+        let (h, rows) = (draw(), [draw(), draw(), draw()]);
+        let got = dots(&h, [&rows[0], &rows[1], &rows[2]]);
+        let want = rows.map(|row| dot(&h, &row));
         assert_eq!(got.map(f32::to_bits), want.map(f32::to_bits));
     }
 

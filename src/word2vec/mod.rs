@@ -1153,7 +1153,7 @@ impl<'a> Worker<'a> {
         let (Some(neg), Some(out)) = (&s.negatives, &s.output) else {
             return;
         };
-        let (dim, lr, negative) = (s.config.dim, self.lr, s.config.negative);
+        let (dim, negative) = (s.config.dim, s.config.negative);
         let n = self.ids.len();
         for pos in 0..n {
             let b = effective_window(&mut self.rng, s.config.window);
@@ -1182,29 +1182,82 @@ impl<'a> Worker<'a> {
                 let next = (self.ids[pos + 1], negative);
                 draw_targets(&mut self.rng, neg, out, next, &mut self.ahead);
             }
-            self.grads.clear();
             if LOSS {
                 self.pairs += self.ctx.len() as u64;
             }
-            for &c in &self.ctx {
-                let h = s.input.row(c as usize);
-                for (j, &t) in self.targets.iter().enumerate() {
-                    let f = kernels::dot(h, out.row(t as usize));
-                    let label = if j == 0 { 1.0 } else { 0.0 };
-                    if LOSS {
-                        self.loss += s.sigmoid.loss(if j == 0 { f } else { -f }) as f64;
-                    }
-                    self.grads.push((label - s.sigmoid.get(f)) * lr);
-                }
-            }
             // The dimensions people train most, at their full speed; any other row by row.
             match dim {
-                50 => self.apply_window::<50>(),
-                100 => self.apply_window::<100>(),
-                128 => self.apply_window::<128>(),
-                200 => self.apply_window::<200>(),
-                300 => self.apply_window::<300>(),
-                _ => self.apply_window_rows(),
+                50 => self.window_fixed::<LOSS, 50>(),
+                100 => self.window_fixed::<LOSS, 100>(),
+                128 => self.window_fixed::<LOSS, 128>(),
+                200 => self.window_fixed::<LOSS, 200>(),
+                300 => self.window_fixed::<LOSS, 300>(),
+                _ => {
+                    self.window_grads::<LOSS>();
+                    self.apply_window_rows();
+                }
+            }
+        }
+    }
+
+    /// One window with rows of a dimension fixed at compile time: the dot products unroll whole
+    /// and run side by side, and the updates keep rows in registers.
+    #[inline(always)]
+    fn window_fixed<const LOSS: bool, const D: usize>(&mut self) {
+        self.window_grads_fixed::<LOSS, D>();
+        self.apply_window::<D>();
+    }
+
+    /// `window_grads` for rows of a dimension fixed at compile time: a context row's dot products
+    /// with the targets are taken three at a time (more spill the accumulators), bit for bit
+    /// `dot`'s.
+    #[inline(always)]
+    fn window_grads_fixed<const LOSS: bool, const D: usize>(&mut self) {
+        const GROUP: usize = 3;
+        let s = self.s;
+        let Some(out) = &s.output else { return };
+        let (lr, sigmoid) = (self.lr, &s.sigmoid);
+        let row = |t: u32| fixed::<D>(out.row(t as usize));
+        self.grads.clear();
+        for &c in &self.ctx {
+            let h = fixed::<D>(s.input.row(c as usize));
+            let mut j = 0;
+            // `logit_grad` inline by hand: called here it made this loop 27% slower (its
+            // codegen, measured alternated at one thread), though it computes the same.
+            let mut record = |f: f32| {
+                if LOSS {
+                    self.loss += sigmoid.loss(if j == 0 { f } else { -f }) as f64;
+                }
+                let label = if j == 0 { 1.0 } else { 0.0 };
+                self.grads.push((label - sigmoid.get(f)) * lr);
+                j += 1;
+            };
+            let groups = self.targets.chunks_exact(GROUP);
+            let rest = groups.remainder();
+            for g in groups {
+                let rows: [&[f32; D]; GROUP] = std::array::from_fn(|i| row(g[i]));
+                kernels::dots(h, rows).into_iter().for_each(&mut record);
+            }
+            for &t in rest {
+                record(kernels::dot(h, row(t)));
+            }
+        }
+    }
+
+    /// `grads` = the gradients of the window's logits (contexts × targets), each from one `dot`
+    /// of a context's input row and a target's output row.
+    #[inline(always)]
+    fn window_grads<const LOSS: bool>(&mut self) {
+        let s = self.s;
+        let Some(out) = &s.output else { return };
+        let (lr, sigmoid) = (self.lr, &s.sigmoid);
+        self.grads.clear();
+        for &c in &self.ctx {
+            let h = s.input.row(c as usize);
+            for (j, &t) in self.targets.iter().enumerate() {
+                let f = kernels::dot(h, out.row(t as usize));
+                let g = logit_grad::<LOSS>(sigmoid, lr, j == 0, f, &mut self.loss);
+                self.grads.push(g);
             }
         }
     }
@@ -1218,7 +1271,6 @@ impl<'a> Worker<'a> {
         let Some(out) = &s.output else { return };
         let k = self.targets.len();
         let (grads, m) = (&self.grads, self.ctx.len());
-        let fixed = |r: &'a [f32]| -> &'a [f32; D] { r.try_into().expect("rows are dim long") };
         let ctx_grads = &mut self.ctx_grads[..m * D];
         for (i, e) in ctx_grads.chunks_exact_mut(D).enumerate() {
             let terms = self.targets.iter().enumerate();
@@ -1226,10 +1278,7 @@ impl<'a> Worker<'a> {
             e.copy_from_slice(&kernels::sum_terms([0.0; D], terms));
         }
         for (j, &t) in self.targets.iter().enumerate() {
-            let o: &mut [f32; D] = out
-                .row_mut(t as usize)
-                .try_into()
-                .expect("rows are dim long");
+            let o: &mut [f32; D] = fixed_mut(out.row_mut(t as usize));
             let terms = self.ctx.iter().enumerate();
             let terms = terms.map(|(i, &c)| (grads[i * k + j], fixed(s.input.row(c as usize))));
             *o = kernels::sum_terms(*o, terms);
@@ -1460,6 +1509,35 @@ impl Worker<'_> {
         self.neu1 = h;
         self.sums = sums;
     }
+}
+
+/// The gradient of one window logit `f` (label 1 for the centre, 0 for a negative), adding its
+/// loss to `loss` when measured.
+#[inline(always)]
+fn logit_grad<const LOSS: bool>(
+    sigmoid: &kernels::Sigmoid,
+    lr: f32,
+    centre: bool,
+    f: f32,
+    loss: &mut f64,
+) -> f32 {
+    if LOSS {
+        *loss += sigmoid.loss(if centre { f } else { -f }) as f64;
+    }
+    let label = if centre { 1.0 } else { 0.0 };
+    (label - sigmoid.get(f)) * lr
+}
+
+/// A row as an array of the dimension the caller was compiled for; only called where `dim == D`,
+/// which every row's length is.
+#[inline(always)]
+fn fixed<const D: usize>(row: &[f32]) -> &[f32; D] {
+    row.try_into().expect("rows are dim long")
+}
+
+#[inline(always)]
+fn fixed_mut<const D: usize>(row: &mut [f32]) -> &mut [f32; D] {
+    row.try_into().expect("rows are dim long")
 }
 
 /// `out` = the mean of the input rows `rows`.

@@ -1209,8 +1209,8 @@ impl<'a> Worker<'a> {
     }
 
     /// `window_grads` for rows of a dimension fixed at compile time: a context row's dot products
-    /// with the targets are taken three at a time (more spill the accumulators), bit for bit
-    /// `dot`'s.
+    /// with the targets are taken three at a time (six spilled the accumulators, two and four were
+    /// slower), bit for bit `dot`'s.
     #[inline(always)]
     fn window_grads_fixed<const LOSS: bool, const D: usize>(&mut self) {
         const GROUP: usize = 3;

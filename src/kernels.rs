@@ -30,6 +30,21 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     s
 }
 
+/// Σ x[i] in eight lanes: a vector add per eight elements where one running sum would be a chain
+/// of dependent scalar adds as long as `x`.
+#[inline(always)]
+pub fn sum(x: &[f32]) -> f32 {
+    let mut acc = [0f32; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for k in 0..LANES {
+            acc[k] += c[k];
+        }
+    }
+    acc.iter().sum::<f32>() + rest.iter().sum::<f32>()
+}
+
 /// The dot products of `h` with each of `rows`, each summed exactly as [`dot`] sums it (the same
 /// lanes, the same order, so the same bits). `dot` is one chain of dependent additions as long
 /// as the row; interleaving K of them lets the chains run side by side instead of one after
@@ -202,6 +217,19 @@ mod tests {
         let got = dots(&h, [&rows[0], &rows[1], &rows[2]]);
         let want = rows.map(|row| dot(&h, &row));
         assert_eq!(got.map(f32::to_bits), want.map(f32::to_bits));
+    }
+
+    #[test]
+    fn sum_adds_every_element_and_keeps_non_finite() {
+        let x: Vec<f32> = (1..=37).map(|i| i as f32).collect();
+        assert_eq!(sum(&x), 703.0);
+        assert_eq!(sum(&x[..5]), 15.0);
+        assert_eq!(sum(&[]), 0.0);
+        for (k, bad) in [(3, f32::NAN), (36, f32::INFINITY)] {
+            let mut y = x.clone();
+            y[k] = bad;
+            assert!(!sum(&y).is_finite(), "{bad} at {k}");
+        }
     }
 
     #[test]

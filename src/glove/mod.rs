@@ -853,6 +853,10 @@ fn update<'a>(
             m.gw.prefetch(i);
             m.wt.prefetch(j);
             m.gwt.prefetch(j);
+            m.b.prefetch(i);
+            m.gb.prefetch(i);
+            m.b.prefetch(j);
+            m.gb.prefetch(j);
         }
         let (i, j) = (rec.i as usize, rec.j as usize);
         let wi = m.w.row_mut(i);
@@ -874,7 +878,10 @@ fn update<'a>(
             gi[k] += t1 * t1;
             gj[k] += t2 * t2;
         }
-        let check: f32 = u1.iter().sum::<f32>() + u2.iter().sum::<f32>();
+        // Only finiteness is asked of this sum. Each step is at most clip·lr (the squared sums
+        // start at 1), far from where 2·dim of them could overflow, so the lanes' order gives
+        // the answer a running sum gives, without its chain of 2·dim dependent adds per record.
+        let check: f32 = kernels::sum(u1) + kernels::sum(u2);
         if check.is_finite() {
             kernels::axpy(-1.0, u1, wi);
             kernels::axpy(-1.0, u2, wj);

@@ -18,9 +18,9 @@ pub fn rng(seed: u64) -> FastRng {
 /// Walker's alias method: O(1) draws from a fixed discrete distribution.
 #[derive(Clone, Debug)]
 pub struct AliasTable {
-    /// Probability (scaled to u32) of keeping column i rather than taking its alias.
-    keep: Vec<u32>,
-    alias: Vec<u32>,
+    /// Per column: the probability (scaled to u32) of keeping it rather than taking its alias,
+    /// and the alias. Side by side so that a draw reads one cache line, not two.
+    cols: Vec<(u32, u32)>,
 }
 
 impl AliasTable {
@@ -54,29 +54,29 @@ impl AliasTable {
         for i in small.into_iter().chain(large) {
             keep[i] = u32::MAX;
         }
-        Some(AliasTable { keep, alias })
+        let cols = keep.into_iter().zip(alias).collect();
+        Some(AliasTable { cols })
     }
 
     /// Outcomes.
     pub fn len(&self) -> usize {
-        self.keep.len()
+        self.cols.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.keep.is_empty()
+        self.cols.is_empty()
     }
 
     /// One draw from one 64-bit random number: the high half picks a column, the low half decides
     /// between it and its alias.
     #[inline]
     pub fn sample_with(&self, r: u64) -> usize {
-        let col = (((r >> 32) * self.keep.len() as u64) >> 32) as usize;
-        if (r as u32) < self.keep[col] || self.keep[col] == u32::MAX {
-            col
-        } else {
-            self.alias[col] as usize
-        }
+        let col = (((r >> 32) * self.cols.len() as u64) >> 32) as usize;
+        let (keep, alias) = self.cols[col];
+        // A select, not a branch: which way a draw goes is a coin flip to the branch predictor.
+        let take = ((r as u32) < keep) | (keep == u32::MAX);
+        [alias as usize, col][take as usize]
     }
 
     #[inline]
